@@ -1,0 +1,301 @@
+//! Command-line arguments: the only module that knows clap.
+//!
+//! Flags speak protoc's language where users expect it (`-I`/`--proto_path`,
+//! `--decode_raw`); choices are `ValueEnum`s so help lists them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Talk to devices in Protocol Buffers, no generated code needed.
+///
+/// Loads schemas at run time (descriptor sets or .proto files), encodes JSON or
+/// text format to wire bytes and decodes replies into tables, JSON or text.
+/// With no schema given, the built-in sample telematics protocol (package cvp)
+/// is loaded, so every command works out of the box.
+#[derive(Debug, Parser)]
+#[command(name = "commander", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where message types come from (SPEC 2).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SchemaArgs {
+    /// Schema to load: a descriptor set, a .proto file or a directory of them
+    ///
+    /// Repeatable. Descriptor sets are recognised by content, whatever their
+    /// name. Without any, the built-in sample protocol is used.
+    #[arg(
+        short = 's',
+        long = "schema",
+        value_name = "PATH",
+        global = true,
+        env = "COMMANDER_SCHEMA",
+        value_delimiter = ':',
+        hide_env_values = true
+    )]
+    pub schemas: Vec<PathBuf>,
+
+    /// Import root for .proto files (repeatable)
+    ///
+    /// Default: each directory given with --schema and the directory of each
+    /// .proto file given. Google's well-known types are always available.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR",
+        global = true
+    )]
+    pub include: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encode JSON or text format into wire bytes
+    Encode(EncodeArgs),
+    /// Decode wire bytes (hex, base64 or binary) into a table, JSON or text
+    Decode(DecodeArgs),
+    /// List the message types (and enums, services) of the schema
+    List(ListArgs),
+    /// Show a message's fields, an enum's values or a service's methods
+    Describe(DescribeArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Message type to encode (full name or unique short name)
+    ///
+    /// Default with the built-in protocol: cvp.CommandMessage.
+    #[arg(short = 'm', long = "message", value_name = "TYPE")]
+    pub message: Option<String>,
+
+    /// The message as JSON (proto3 JSON mapping)
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "file"])]
+    pub json: Option<String>,
+
+    /// The message in protobuf text format
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["json", "file"])]
+    pub text: Option<String>,
+
+    /// Read messages from FILE ('-' for stdin); default stdin
+    ///
+    /// JSON (one value, JSON Lines or concatenated values: one message each)
+    /// or text format (one message).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// What FILE or stdin holds
+    #[arg(short = 'i', long = "input", value_enum, default_value_t = EncodeInput::Auto)]
+    pub input: EncodeInput,
+
+    /// Output format
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = OutputBytes::Hex)]
+    pub format: OutputBytes,
+
+    /// Length prefix before each message (binary output)
+    #[arg(long, value_enum, default_value_t = Framing::None)]
+    pub framing: Framing,
+
+    /// Set a field after reading the input: FIELD.PATH=VALUE (repeatable)
+    ///
+    /// Enums by name or number, bytes as hex or utf8:TEXT, Timestamps as
+    /// RFC 3339 or 'now', Durations as '1.5s'; a repeated field gets the value
+    /// appended; a map entry is addressed as MAP_FIELD.KEY.
+    #[arg(long = "set", value_name = "FIELD.PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Message type to decode as (full name or unique short name)
+    ///
+    /// Default with the built-in protocol: cvp.CommandResponseMessage.
+    #[arg(
+        short = 'm',
+        long = "message",
+        value_name = "TYPE",
+        conflicts_with = "raw"
+    )]
+    pub message: Option<String>,
+
+    /// Decode without a schema, like protoc --decode_raw
+    #[arg(long, visible_alias = "decode_raw")]
+    pub raw: bool,
+
+    /// Messages as hex or base64 literals (one message each)
+    #[arg(value_name = "HEX_OR_BASE64")]
+    pub literals: Vec<String>,
+
+    /// Read input from PATH ('-' for stdin) instead of literals
+    #[arg(long, value_name = "PATH", conflicts_with = "literals")]
+    pub file: Option<PathBuf>,
+
+    /// How the input is encoded
+    #[arg(short = 'i', long = "input", value_enum, default_value_t = InputEncoding::Auto)]
+    pub input: InputEncoding,
+
+    /// How messages are delimited in the input
+    ///
+    /// none: hex/base64 input has one message per line, binary input is one
+    /// message. Otherwise the whole input is one byte stream split by length
+    /// prefixes.
+    #[arg(long, value_enum, default_value_t = Framing::None)]
+    pub framing: Framing,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Show fields that are at their default value too
+    #[arg(long)]
+    pub emit_defaults: bool,
+
+    /// JSON keys in lowerCamelCase instead of proto field names
+    #[arg(long)]
+    pub camel_case: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only names containing S (case-insensitive)
+    #[arg(long, value_name = "S")]
+    pub filter: Option<String>,
+
+    /// List enum types
+    #[arg(long)]
+    pub enums: bool,
+
+    /// List services
+    #[arg(long)]
+    pub services: bool,
+
+    /// Include the well-known types (google.protobuf.*)
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Message, enum or service name (full or unique short name)
+    #[arg(value_name = "TYPE")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Subcommand whose page to print (default: the main page)
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodeInput {
+    /// JSON if the input starts with '{', else text format
+    Auto,
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputBytes {
+    /// Lowercase hex, one message per line
+    Hex,
+    /// Standard base64, one message per line
+    Base64,
+    /// Raw bytes (see --framing)
+    Binary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputEncoding {
+    /// Hex if it looks like hex, else base64 if valid, else binary
+    Auto,
+    Hex,
+    Base64,
+    Binary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Framing {
+    /// No length prefix
+    None,
+    /// Base-128 varint length (writeDelimitedTo / parseDelimitedFrom)
+    Varint,
+    /// 2-byte big-endian length
+    U16be,
+    /// 4-byte big-endian length
+    U32be,
+    /// 4-byte little-endian length
+    U32le,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Nested tables: field number, name, type, value
+    Table,
+    /// Pretty JSON per message
+    Json,
+    /// One compact JSON object per line
+    Jsonl,
+    /// Protobuf text format
+    Text,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn schema_flag_is_global_and_repeatable() {
+        let cli = Cli::try_parse_from([
+            "commander",
+            "list",
+            "-s",
+            "a.proto",
+            "--schema",
+            "b.pb",
+            "-I",
+            "inc",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.schema.schemas,
+            [PathBuf::from("a.proto"), PathBuf::from("b.pb")]
+        );
+        assert_eq!(cli.schema.include, [PathBuf::from("inc")]);
+    }
+
+    #[test]
+    fn proto_path_alias_matches_protoc() {
+        let cli = Cli::try_parse_from(["commander", "list", "--proto_path", "x"]).unwrap();
+        assert_eq!(cli.schema.include, [PathBuf::from("x")]);
+    }
+
+    #[test]
+    fn decode_raw_conflicts_with_message() {
+        assert!(Cli::try_parse_from(["commander", "decode", "--raw", "-m", "X", "08"]).is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! `commander describe`: a message's fields, an enum's values or a service's
+//! methods, as a table.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use prost_reflect::{
+    EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, ServiceDescriptor, Value,
+};
+
+use crate::cli::DescribeArgs;
+use crate::render::table::kind_name;
+use crate::render::text;
+use crate::schema::{Named, Schema};
+
+pub fn run(schema: &Schema, args: &DescribeArgs) -> Result<ExitCode> {
+    let out = match schema.named(&args.name)? {
+        Named::Message(m) => describe_message(&m),
+        Named::Enum(e) => describe_enum(&e),
+        Named::Service(s) => describe_service(&s),
+    };
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    t
+}
+
+pub fn describe_message(m: &MessageDescriptor) -> String {
+    let mut t = table(&["#", "field", "type", "label", "oneof", "default"]);
+    if let Some(c) = t.column_mut(0) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    for f in m.fields() {
+        let oneof = f
+            .containing_oneof()
+            .filter(|o| !o.is_synthetic())
+            .map(|o| o.name().to_owned())
+            .unwrap_or_default();
+        t.add_row(vec![
+            f.number().to_string(),
+            f.name().to_owned(),
+            type_of(&f),
+            label_of(&f).to_owned(),
+            oneof,
+            default_of(&f),
+        ]);
+    }
+    let mut out = format!("message {} ({})\n", m.full_name(), m.parent_file().name());
+    if m.fields().len() == 0 {
+        out.push_str("(no fields)\n");
+    } else {
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    let nested: Vec<String> = m
+        .child_messages()
+        .filter(|c| !c.is_map_entry())
+        .map(|c| c.full_name().to_owned())
+        .chain(m.child_enums().map(|e| e.full_name().to_owned()))
+        .collect();
+    if !nested.is_empty() {
+        out.push_str(&format!("nested types: {}\n", nested.join(", ")));
+    }
+    out
+}
+
+fn type_of(f: &FieldDescriptor) -> String {
+    let full = |k: &Kind| match k {
+        Kind::Message(m) => m.full_name().to_owned(),
+        Kind::Enum(e) => e.full_name().to_owned(),
+        other => kind_name(other),
+    };
+    match f.kind() {
+        Kind::Message(entry) if f.is_map() => format!(
+            "map<{}, {}>",
+            full(&entry.map_entry_key_field().kind()),
+            full(&entry.map_entry_value_field().kind())
+        ),
+        k => full(&k),
+    }
+}
+
+fn label_of(f: &FieldDescriptor) -> &'static str {
+    if f.is_map() {
+        "map"
+    } else if f.is_list() {
+        "repeated"
+    } else if f.cardinality() == prost_reflect::Cardinality::Required {
+        "required"
+    } else if f.containing_oneof().is_some_and(|o| o.is_synthetic())
+        || (f.supports_presence()
+            && f.containing_oneof().is_none()
+            && !matches!(f.kind(), Kind::Message(_)))
+    {
+        "optional"
+    } else {
+        ""
+    }
+}
+
+fn default_of(f: &FieldDescriptor) -> String {
+    if f.is_list() || f.is_map() {
+        return String::new();
+    }
+    match f.default_value() {
+        Value::Message(_) => String::new(),
+        v => text::scalar(&f.kind(), &v),
+    }
+}
+
+pub fn describe_enum(e: &EnumDescriptor) -> String {
+    let mut t = table(&["value", "number"]);
+    if let Some(c) = t.column_mut(1) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    for v in e.values() {
+        t.add_row(vec![v.name().to_owned(), v.number().to_string()]);
+    }
+    format!("enum {} ({})\n{t}\n", e.full_name(), e.parent_file().name())
+}
+
+pub fn describe_service(s: &ServiceDescriptor) -> String {
+    let mut t = table(&["method", "input", "output", "streaming"]);
+    for m in s.methods() {
+        let streaming = match (m.is_client_streaming(), m.is_server_streaming()) {
+            (false, false) => "",
+            (true, false) => "client",
+            (false, true) => "server",
+            (true, true) => "both",
+        };
+        t.add_row(vec![
+            m.name().to_owned(),
+            m.input().full_name().to_owned(),
+            m.output().full_name().to_owned(),
+            streaming.to_owned(),
+        ]);
+    }
+    format!(
+        "service {} ({})\n{t}\n",
+        s.full_name(),
+        s.parent_file().name()
+    )
+}

@@ -1,0 +1,323 @@
+//! `commander encode`: JSON or text format in, canonical wire bytes out
+//! (SPEC 4).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor};
+use serde_json::value::RawValue;
+
+use crate::UsageError;
+use crate::cli::{EncodeArgs, EncodeInput, OutputBytes};
+use crate::codec::Framing;
+use crate::schema::{BUILTIN_COMMAND, Schema};
+use crate::value::apply_set;
+use crate::wire;
+
+/// Text-format input nested deeper than this is refused before parsing (the
+/// parser recurses).
+const MAX_TEXT_DEPTH: usize = 100;
+
+pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
+    let desc = schema.message_or_default(args.message.as_deref(), BUILTIN_COMMAND)?;
+    let framing: Framing = args.framing.into();
+    if args.format == OutputBytes::Binary && io::stdout().is_terminal() {
+        return Err(UsageError(
+            "refusing to write binary to a terminal; redirect it to a file or pipe, or use -f hex"
+                .into(),
+        )
+        .into());
+    }
+    // Check every --set against an empty message first, so a typo is a
+    // usage error before any input is read.
+    for s in &args.set {
+        let mut probe = DynamicMessage::new(desc.clone());
+        apply_set(&mut probe, s).map_err(|e| UsageError(format!("--set {s}: {e}")))?;
+    }
+
+    let mut enc = Encoder {
+        desc: desc.clone(),
+        sets: args.set.clone(),
+        format: args.format,
+        framing,
+        out: Vec::with_capacity(1 << 17),
+        stdout: io::stdout().lock(),
+        held: None,
+        count: 0,
+        failures: 0,
+    };
+
+    if let Some(json) = &args.json {
+        match parse_json(&desc, json) {
+            Ok(m) => enc.emit(m, "--json")?,
+            Err(e) => enc.fail(e.context("cannot read --json"))?,
+        }
+    } else if let Some(text) = &args.text {
+        match parse_text(&desc, text) {
+            Ok(m) => enc.emit(m, "--text")?,
+            Err(e) => enc.fail(e.context("cannot read --text"))?,
+        }
+    } else {
+        let (reader, name): (Box<dyn Read>, String) = match args.file.as_deref() {
+            None => (Box::new(io::stdin().lock()), "stdin".into()),
+            Some(p) if p.as_os_str() == "-" => (Box::new(io::stdin().lock()), "stdin".into()),
+            Some(p) => (
+                Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?),
+                format!("'{}'", p.display()),
+            ),
+        };
+        let mut reader = BufReader::with_capacity(1 << 16, reader);
+        let json = match args.input {
+            EncodeInput::Json => true,
+            EncodeInput::Text => false,
+            EncodeInput::Auto => {
+                let sample = reader.fill_buf().context("cannot read the input")?;
+                sample.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+            }
+        };
+        if json {
+            enc.json_stream(reader)?;
+        } else {
+            let mut text = String::new();
+            reader
+                .read_to_string(&mut text)
+                .with_context(|| format!("cannot read {name} as UTF-8 text"))?;
+            match parse_text(&desc, &text) {
+                Ok(m) => enc.emit(m, &name)?,
+                Err(e) => {
+                    enc.fail(e.context(format!("cannot read {name} as {}", desc.full_name())))?
+                }
+            }
+        }
+    }
+    enc.finish()?;
+    Ok(super::stream_status(enc.failures))
+}
+
+struct Encoder<W: Write> {
+    desc: MessageDescriptor,
+    sets: Vec<String>,
+    format: OutputBytes,
+    framing: Framing,
+    out: Vec<u8>,
+    stdout: W,
+    /// Binary without framing: the one message, written at the end.
+    held: Option<Vec<u8>>,
+    count: usize,
+    failures: usize,
+}
+
+impl<W: Write> Encoder<W> {
+    fn emit(&mut self, mut msg: DynamicMessage, origin: &str) -> Result<()> {
+        for s in &self.sets {
+            if let Err(e) = apply_set(&mut msg, s) {
+                return self
+                    .fail(anyhow!("--set {s}: {e}").context(format!("cannot encode {origin}")));
+            }
+        }
+        let bytes = wire::encode_to_vec(&msg);
+        self.count += 1;
+        match self.format {
+            OutputBytes::Hex => {
+                let start = self.out.len();
+                self.out.resize(start + bytes.len() * 2, 0);
+                hex::encode_to_slice(&bytes, &mut self.out[start..]).expect("sized for the hex");
+                self.out.push(b'\n');
+            }
+            OutputBytes::Base64 => {
+                let s = BASE64.encode(&bytes);
+                self.out.extend_from_slice(s.as_bytes());
+                self.out.push(b'\n');
+            }
+            OutputBytes::Binary if self.framing == Framing::None => {
+                if self.held.is_some() {
+                    self.held = None;
+                    return Err(UsageError(
+                        "several messages cannot be written as binary without framing; \
+                         pass --framing varint (or u16be, u32be, u32le), or use -f hex"
+                            .into(),
+                    )
+                    .into());
+                }
+                self.held = Some(bytes);
+            }
+            OutputBytes::Binary => {
+                self.framing
+                    .write_prefix(&mut self.out, bytes.len())
+                    .map_err(|e| anyhow!(e.message))?;
+                self.out.extend_from_slice(&bytes);
+            }
+        }
+        if self.out.len() >= 1 << 16 {
+            self.stdout.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, err: anyhow::Error) -> Result<()> {
+        self.stdout.write_all(&self.out)?;
+        self.out.clear();
+        self.stdout.flush()?;
+        super::report_item(&err);
+        self.failures += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if let Some(held) = self.held.take() {
+            self.out.extend_from_slice(&held);
+        }
+        self.stdout.write_all(&self.out)?;
+        self.out.clear();
+        self.stdout.flush()?;
+        Ok(())
+    }
+
+    /// A stream of JSON values: one per line, several on a line, or one
+    /// spread over lines. A bad value is reported with its line and skipped.
+    fn json_stream<R: BufRead>(&mut self, mut reader: R) -> Result<()> {
+        // Text read but not yet parsed, and the line number it starts on.
+        let mut pending = String::new();
+        let mut pending_line = 1usize;
+        let mut lines_read = 0usize;
+        loop {
+            let before = pending.len();
+            let n = reader
+                .read_line(&mut pending)
+                .context("cannot read the input")?;
+            let at_end = n == 0;
+            if !at_end {
+                lines_read += 1;
+                if pending[..before].trim().is_empty() {
+                    pending.drain(..before);
+                    pending_line = lines_read;
+                }
+            }
+            let mut parsed: Vec<(usize, Result<DynamicMessage>)> = Vec::new();
+            let mut consumed = 0;
+            let mut stream = serde_json::Deserializer::from_str(&pending).into_iter::<&RawValue>();
+            loop {
+                let value_start = consumed + leading_whitespace(&pending[consumed..]);
+                let line = pending_line + pending[..value_start].matches('\n').count();
+                match stream.next() {
+                    None => break,
+                    Some(Ok(raw)) => {
+                        consumed = stream.byte_offset();
+                        parsed.push((line, parse_json(&self.desc, raw.get())));
+                    }
+                    // A value spread over lines: read on.
+                    Some(Err(e)) if e.is_eof() && !at_end => break,
+                    Some(Err(e)) => {
+                        let line = pending_line + e.line().saturating_sub(1);
+                        let err = if e.is_eof() {
+                            anyhow!("the input ends inside a JSON value")
+                        } else {
+                            anyhow::Error::from(e)
+                        };
+                        parsed.push((line, Err(err)));
+                        // The rest of the buffer cannot be trusted: drop it.
+                        consumed = pending.len();
+                        break;
+                    }
+                }
+            }
+            pending_line += pending[..consumed].matches('\n').count();
+            pending.drain(..consumed);
+            for (line, outcome) in parsed {
+                match outcome {
+                    Ok(m) => self.emit(m, &format!("the value on line {line}"))?,
+                    Err(e) => {
+                        self.fail(e.context(format!("cannot read the JSON value on line {line}")))?
+                    }
+                }
+            }
+            if at_end {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn leading_whitespace(s: &str) -> usize {
+    s.len() - s.trim_start().len()
+}
+
+fn deserialize_options() -> DeserializeOptions {
+    DeserializeOptions::new().deny_unknown_fields(true)
+}
+
+/// One JSON value as a message of `desc`.
+pub fn parse_json(desc: &MessageDescriptor, json: &str) -> Result<DynamicMessage> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let msg =
+        DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &deserialize_options())
+            .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
+    de.end()
+        .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
+    Ok(msg)
+}
+
+/// One message in text format.
+pub fn parse_text(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage> {
+    check_text_depth(text)?;
+    DynamicMessage::parse_text_format(desc.clone(), text)
+        .map_err(|e| anyhow!("{}", describe_text_error(text, &e)))
+        .with_context(|| format!("not a valid {} in text format", desc.full_name()))
+}
+
+/// prost-reflect's text errors carry a byte span; say line:column.
+fn describe_text_error(text: &str, err: &prost_reflect::text_format::ParseError) -> String {
+    use miette::Diagnostic;
+    let offset = err.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+    match offset {
+        Some(o) if o <= text.len() => {
+            let before = &text[..o];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{line}:{col}: {err}")
+        }
+        _ => err.to_string(),
+    }
+}
+
+/// The text parser recurses; refuse hostile nesting before it runs.
+fn check_text_depth(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    let mut line = 1;
+    for b in text.bytes() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == q || b == b'\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b'{' | b'<' | b'[' => {
+                depth += 1;
+                if depth > MAX_TEXT_DEPTH {
+                    return Err(anyhow!(
+                        "line {line}: text format nested deeper than {MAX_TEXT_DEPTH} levels"
+                    ));
+                }
+            }
+            b'}' | b'>' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `commander completions` and `commander man`, rendered from the clap
+//! definition (also checked in under `completions/` and `man/`).
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::UsageError;
+use crate::cli::Cli;
+
+pub fn completions(shell: Shell) -> Result<ExitCode> {
+    io::stdout().lock().write_all(&completion_script(shell))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn man(command: Option<&str>) -> Result<ExitCode> {
+    let page = man_page(command)?;
+    io::stdout().lock().write_all(&page)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn completion_script(shell: Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "commander", &mut out);
+    out
+}
+
+/// The subcommands that get a page of their own (`commander-NAME.1`).
+pub fn man_page_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .map(|s| s.get_name().to_owned())
+        .collect()
+}
+
+/// The main page, or a subcommand's page.
+pub fn man_page(command: Option<&str>) -> Result<Vec<u8>> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let page_cmd = match command {
+        None => cmd,
+        Some(name) => {
+            let sub = cmd.find_subcommand(name).cloned().ok_or_else(|| {
+                UsageError(format!(
+                    "no subcommand '{name}'; pages exist for: {}",
+                    man_page_names().join(", ")
+                ))
+            })?;
+            sub.name(format!("commander-{name}"))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page_cmd)
+        .render(&mut out)
+        .map_err(|e| anyhow!("cannot render the man page: {e}"))?;
+    Ok(out)
+}

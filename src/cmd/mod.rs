@@ -1,0 +1,61 @@
+//! One module per subcommand: raw flags in, work done, exit status out.
+
+mod decode;
+mod describe;
+mod encode;
+mod generate;
+mod list;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, Framing, SchemaArgs};
+use crate::codec;
+use crate::schema::Schema;
+
+pub use generate::{completion_script, man_page, man_page_names};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Encode(args) => encode::run(&load(&cli.schema)?, args),
+        Command::Decode(args) => decode::run(&cli.schema, args),
+        Command::List(args) => list::run(&load(&cli.schema)?, &args),
+        Command::Describe(args) => describe::run(&load(&cli.schema)?, &args),
+        Command::Completions(args) => generate::completions(args.shell),
+        Command::Man(args) => generate::man(args.command.as_deref()),
+    }
+}
+
+fn load(args: &SchemaArgs) -> Result<Schema> {
+    Schema::load(&args.schemas, &args.include)
+}
+
+impl From<Framing> for codec::Framing {
+    fn from(f: Framing) -> Self {
+        match f {
+            Framing::None => codec::Framing::None,
+            Framing::Varint => codec::Framing::Varint,
+            Framing::U16be => codec::Framing::U16Be,
+            Framing::U32be => codec::Framing::U32Be,
+            Framing::U32le => codec::Framing::U32Le,
+        }
+    }
+}
+
+/// Reports one bad item of a stream on stderr (`error: ...` plus causes) and
+/// lets the stream go on.
+pub(crate) fn report_item(err: &anyhow::Error) {
+    let _ = io::stdout().flush();
+    eprintln!("{}", crate::format_error(err));
+}
+
+/// The exit status at the end of a stream.
+pub(crate) fn stream_status(failures: usize) -> ExitCode {
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,130 @@
+//! Messages out: tables, JSON, JSON Lines and text format, with or without a
+//! schema.
+
+pub mod json;
+pub mod table;
+pub mod text;
+
+use anyhow::{Context, Result};
+use prost_reflect::{DynamicMessage, MessageDescriptor};
+
+use crate::codec::raw;
+pub use json::{JsonOptions, JsonWriter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Text,
+}
+
+/// Turns the bytes of one message into its printed form (with a trailing
+/// newline), as one type or schemaless.
+#[derive(Debug)]
+pub struct Renderer {
+    target: Target,
+    format: Format,
+    emit_defaults: bool,
+}
+
+#[derive(Debug)]
+enum Target {
+    Typed {
+        desc: MessageDescriptor,
+        json: Option<JsonWriter>,
+    },
+    Raw,
+}
+
+impl Renderer {
+    pub fn typed(
+        desc: MessageDescriptor,
+        format: Format,
+        emit_defaults: bool,
+        camel_case: bool,
+    ) -> Renderer {
+        let json = match format {
+            Format::Json | Format::Jsonl => Some(JsonWriter::new(
+                &desc,
+                JsonOptions {
+                    pretty: format == Format::Json,
+                    camel_case,
+                    emit_defaults,
+                },
+            )),
+            _ => None,
+        };
+        Renderer {
+            target: Target::Typed { desc, json },
+            format,
+            emit_defaults,
+        }
+    }
+
+    pub fn raw(format: Format) -> Renderer {
+        Renderer {
+            target: Target::Raw,
+            format,
+            emit_defaults: false,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The full name of the type decoded, or `raw`.
+    pub fn type_name(&self) -> &str {
+        match &self.target {
+            Target::Typed { desc, .. } => desc.full_name(),
+            Target::Raw => "a message (raw)",
+        }
+    }
+
+    /// Appends the rendering of `bytes` to `out`; on error nothing is appended.
+    pub fn render(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        let result = self.render_inner(bytes, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn render_inner(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        match &self.target {
+            Target::Typed { json: Some(w), .. } => {
+                w.write(bytes, out)?;
+                out.push(b'\n');
+            }
+            Target::Typed { desc, json: None } => {
+                let msg = DynamicMessage::decode(desc.clone(), bytes)?;
+                let s = match self.format {
+                    Format::Text => text::to_text(&msg),
+                    _ => table::message_table(&msg, self.emit_defaults) + "\n",
+                };
+                out.extend_from_slice(s.as_bytes());
+            }
+            Target::Raw => {
+                let fields = raw::parse(bytes).context("not a protobuf message")?;
+                match self.format {
+                    Format::Table => {
+                        out.extend_from_slice(table::raw_table(&fields).as_bytes());
+                        out.push(b'\n');
+                    }
+                    Format::Text => out.extend_from_slice(raw::to_text(&fields).as_bytes()),
+                    Format::Json => {
+                        serde_json::to_writer_pretty(&mut *out, &raw::to_json(&fields))?;
+                        out.push(b'\n');
+                    }
+                    Format::Jsonl => {
+                        serde_json::to_writer(&mut *out, &raw::to_json(&fields))?;
+                        out.push(b'\n');
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,291 @@
+//! Protobuf text format as `protoc --decode` prints it.
+//!
+//! Fields in number order, map entries sorted by key with key and value both
+//! shown, strings C-escaped (non-ASCII bytes as octal), floats as protoc's
+//! `SimpleFtoa`/`SimpleDtoa` (`%.6g`/`%.15g`, widened when that does not
+//! round-trip), `Any` expanded when its type is known, unknown fields last.
+
+use std::fmt::Write as _;
+
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
+
+use crate::codec::raw;
+use crate::wire::encode::{is_implicit_default, map_key_value};
+
+/// The text format of `msg`, one field per line, two-space indents.
+pub fn to_text(msg: &DynamicMessage) -> String {
+    let mut out = String::new();
+    write_message(msg, 0, &mut out);
+    out
+}
+
+fn write_message(msg: &DynamicMessage, indent: usize, out: &mut String) {
+    if msg.descriptor().full_name() == "google.protobuf.Any" && write_any(msg, indent, out) {
+        return;
+    }
+    let desc = msg.descriptor();
+    let mut exts: Vec<_> = msg.extensions().collect();
+    exts.sort_by_key(|(e, _)| e.number());
+    let mut exts = exts.into_iter().peekable();
+    for field in desc.fields() {
+        while let Some((ext, value)) = exts.next_if(|(e, _)| e.number() < field.number()) {
+            write_values(
+                &format!("[{}]", ext.full_name()),
+                &ext.kind(),
+                value,
+                indent,
+                out,
+            );
+        }
+        let Some(value) = present_value(msg, &field) else {
+            continue;
+        };
+        if field.is_map() {
+            write_map(&field, &value, indent, out);
+        } else {
+            write_values(&text_name(&field), &field.kind(), &value, indent, out);
+        }
+    }
+    for (ext, value) in exts {
+        write_values(
+            &format!("[{}]", ext.full_name()),
+            &ext.kind(),
+            value,
+            indent,
+            out,
+        );
+    }
+    let mut unknown = Vec::new();
+    for f in msg.unknown_fields() {
+        f.encode(&mut unknown);
+    }
+    if !unknown.is_empty() {
+        if let Ok(fields) = raw::parse(&unknown) {
+            for line in raw::to_text(&fields).lines() {
+                let _ = writeln!(out, "{}{line}", "  ".repeat(indent));
+            }
+        }
+    }
+}
+
+/// The value of a field that is set (by presence or by not being the
+/// default), as the encoder decides it.
+pub(crate) fn present_value<'a>(
+    msg: &'a DynamicMessage,
+    field: &FieldDescriptor,
+) -> Option<std::borrow::Cow<'a, Value>> {
+    if field.supports_presence() {
+        msg.has_field(field).then(|| msg.get_field(field))
+    } else {
+        let v = msg.get_field(field);
+        (!is_implicit_default(&v)).then_some(v)
+    }
+}
+
+/// Groups print under their type's name, as protoc does.
+fn text_name(field: &FieldDescriptor) -> String {
+    match field.kind() {
+        Kind::Message(m) if field.is_group() => m.name().to_owned(),
+        _ => field.name().to_owned(),
+    }
+}
+
+fn write_values(name: &str, kind: &Kind, value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                write_one(name, kind, item, indent, out);
+            }
+        }
+        other => write_one(name, kind, other, indent, out),
+    }
+}
+
+fn write_one(name: &str, kind: &Kind, value: &Value, indent: usize, out: &mut String) {
+    let pad = "  ".repeat(indent);
+    match value {
+        Value::Message(m) => {
+            let _ = writeln!(out, "{pad}{name} {{");
+            write_message(m, indent + 1, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{name}: {}", scalar(kind, other));
+        }
+    }
+}
+
+fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, out: &mut String) {
+    let (Value::Map(map), Kind::Message(entry)) = (value, field.kind()) else {
+        return;
+    };
+    let key_kind = entry.map_entry_key_field().kind();
+    let value_kind = entry.map_entry_value_field().kind();
+    let mut entries: Vec<(&MapKey, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let pad = "  ".repeat(indent);
+    for (k, v) in entries {
+        let _ = writeln!(out, "{pad}{} {{", field.name());
+        write_one("key", &key_kind, &map_key_value(k), indent + 1, out);
+        write_one("value", &value_kind, v, indent + 1, out);
+        let _ = writeln!(out, "{pad}}}");
+    }
+}
+
+/// `[type.googleapis.com/pkg.Type] { ... }` when the packed type is known.
+fn write_any(msg: &DynamicMessage, indent: usize, out: &mut String) -> bool {
+    let (Some(url), Some(bytes)) = (
+        msg.get_field_by_name("type_url")
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        msg.get_field_by_name("value")
+            .and_then(|v| v.as_bytes().cloned()),
+    ) else {
+        return false;
+    };
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let Some(desc) = msg.descriptor().parent_pool().get_message_by_name(name) else {
+        return false;
+    };
+    let Ok(inner) = DynamicMessage::decode(desc, bytes) else {
+        return false;
+    };
+    let pad = "  ".repeat(indent);
+    let _ = writeln!(out, "{pad}[{url}] {{");
+    write_message(&inner, indent + 1, out);
+    let _ = writeln!(out, "{pad}}}");
+    true
+}
+
+/// One scalar as text format writes it.
+pub fn scalar(kind: &Kind, value: &Value) -> String {
+    match value {
+        Value::Bool(v) => v.to_string(),
+        Value::I32(v) => v.to_string(),
+        Value::I64(v) => v.to_string(),
+        Value::U32(v) => v.to_string(),
+        Value::U64(v) => v.to_string(),
+        Value::F32(v) => format_float(*v),
+        Value::F64(v) => format_double(*v),
+        Value::String(s) => format!("\"{}\"", c_escape(s.as_bytes())),
+        Value::Bytes(b) => format!("\"{}\"", c_escape(b)),
+        Value::EnumNumber(n) => match kind {
+            Kind::Enum(e) => e
+                .get_value(*n)
+                .map_or_else(|| n.to_string(), |v| v.name().to_owned()),
+            _ => n.to_string(),
+        },
+        Value::Message(_) | Value::List(_) | Value::Map(_) => String::new(),
+    }
+}
+
+/// protobuf's `CEscape`: `\n \r \t \" \' \\`, other bytes outside printable
+/// ASCII as three-digit octal.
+pub fn c_escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'"' => out.push_str("\\\""),
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => {
+                let _ = write!(out, "\\{b:03o}");
+            }
+        }
+    }
+    out
+}
+
+/// protobuf's `SimpleFtoa`: `%.6g`, or `%.9g` when that does not read back.
+pub fn format_float(v: f32) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let short = format_g(f64::from(v), 6);
+    if short.parse::<f32>().ok() == Some(v) {
+        short
+    } else {
+        format_g(f64::from(v), 9)
+    }
+}
+
+/// protobuf's `SimpleDtoa`: `%.15g`, or `%.17g` when that does not read back.
+pub fn format_double(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let short = format_g(v, 15);
+    if short.parse::<f64>().ok() == Some(v) {
+        short
+    } else {
+        format_g(v, 17)
+    }
+}
+
+/// C's `%.{p}g` for a finite value.
+fn format_g(v: f64, p: usize) -> String {
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let e_form = format!("{:.*e}", p - 1, v);
+    let (mantissa, exp) = e_form.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e} exponent is a number");
+    if exp < -4 || exp >= p as i32 {
+        let m = strip_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{m}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        strip_zeros(&format!("{v:.decimals$}")).to_owned()
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_protoc_prints_them() {
+        assert_eq!(format_float(1.5), "1.5");
+        assert_eq!(format_float(0.1), "0.1");
+        assert_eq!(format_float(21.7), "21.7");
+        assert_eq!(format_float(1e10), "1e+10");
+        assert_eq!(format_float(3.4028235e38), "3.40282347e+38");
+        assert_eq!(format_float(-0.0), "-0");
+        assert_eq!(format_float(123456.79), "123456.789");
+        assert_eq!(format_double(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_double(48.8566), "48.8566");
+        assert_eq!(format_double(1e21), "1e+21");
+        assert_eq!(format_double(1e-5), "1e-05");
+        assert_eq!(format_double(123456789.0), "123456789");
+        assert_eq!(format_double(f64::NAN), "nan");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn strings_are_c_escaped() {
+        assert_eq!(c_escape(b"a\"b'c\\\n\x01"), "a\\\"b\\'c\\\\\\n\\001");
+        assert_eq!(c_escape("é".as_bytes()), "\\303\\251");
+    }
+}

@@ -1,0 +1,481 @@
+//! Schemas at run time (SPEC 2): descriptor sets and `.proto` files into one
+//! [`DescriptorPool`], and message/enum/service names resolved against it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use prost::Message;
+use prost_reflect::{DescriptorPool, EnumDescriptor, MessageDescriptor, ServiceDescriptor};
+use protox::file::{
+    ChainFileResolver, DescriptorSetFileResolver, File, FileResolver, GoogleFileResolver,
+    IncludeFileResolver,
+};
+
+use crate::UsageError;
+
+/// The built-in sample protocol: `proto/cvp/*.proto`, embedded at build time.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "cvp/common.proto",
+        include_str!("../proto/cvp/common.proto"),
+    ),
+    (
+        "cvp/command.proto",
+        include_str!("../proto/cvp/command.proto"),
+    ),
+    (
+        "cvp/response.proto",
+        include_str!("../proto/cvp/response.proto"),
+    ),
+    (
+        "cvp/telemetry.proto",
+        include_str!("../proto/cvp/telemetry.proto"),
+    ),
+    (
+        "cvp/events.proto",
+        include_str!("../proto/cvp/events.proto"),
+    ),
+];
+
+/// Command and response types of the built-in protocol, used when `-m` is omitted.
+pub const BUILTIN_COMMAND: &str = "cvp.CommandMessage";
+pub const BUILTIN_RESPONSE: &str = "cvp.CommandResponseMessage";
+
+/// A loaded schema: every file given plus its imports.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub pool: DescriptorPool,
+    /// True when no schema was given and the sample protocol was loaded.
+    pub builtin: bool,
+}
+
+/// What one of the kinds of named type the pool holds.
+#[derive(Debug, Clone)]
+pub enum Named {
+    Message(MessageDescriptor),
+    Enum(EnumDescriptor),
+    Service(ServiceDescriptor),
+}
+
+impl Schema {
+    /// The built-in sample protocol.
+    pub fn builtin() -> Result<Schema> {
+        let mut resolver = ChainFileResolver::new();
+        resolver.add(EmbeddedFiles);
+        resolver.add(GoogleFileResolver::new());
+        let mut compiler = protox::Compiler::with_file_resolver(resolver);
+        for (name, _) in BUILTIN_FILES {
+            compiler
+                .open_file(name)
+                .map_err(|e| anyhow!("{e:?}"))
+                .context("cannot compile the built-in protocol")?;
+        }
+        Ok(Schema {
+            pool: compiler.descriptor_pool(),
+            builtin: true,
+        })
+    }
+
+    /// Loads `paths` (descriptor sets, `.proto` files, directories) with import
+    /// roots `includes`; no paths means the built-in protocol.
+    pub fn load(paths: &[PathBuf], includes: &[PathBuf]) -> Result<Schema> {
+        let paths: Vec<&PathBuf> = paths.iter().filter(|p| !p.as_os_str().is_empty()).collect();
+        if paths.is_empty() {
+            return Schema::builtin();
+        }
+
+        let mut protos: Vec<PathBuf> = Vec::new();
+        let mut sets: Vec<prost_types::FileDescriptorProto> = Vec::new();
+        let mut default_includes: Vec<PathBuf> = Vec::new();
+        for path in paths {
+            let meta = fs::metadata(path)
+                .with_context(|| format!("cannot read schema '{}'", path.display()))?;
+            if meta.is_dir() {
+                let found = proto_files_below(path).with_context(|| {
+                    format!("cannot read schema directory '{}'", path.display())
+                })?;
+                if found.is_empty() {
+                    bail!("no .proto files found under '{}'", path.display());
+                }
+                protos.extend(found);
+                push_unique(&mut default_includes, path.clone());
+                continue;
+            }
+            let bytes = fs::read(path)
+                .with_context(|| format!("cannot read schema '{}'", path.display()))?;
+            match classify(path, &bytes) {
+                SchemaFile::DescriptorSet(set) => sets.extend(set.file),
+                SchemaFile::Proto => {
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let dir = if dir.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        dir
+                    };
+                    push_unique(&mut default_includes, dir);
+                    protos.push(path.clone());
+                }
+                SchemaFile::Neither(why) => {
+                    bail!(
+                        "cannot load schema '{}': {why}\n  \
+                         expected a FileDescriptorSet (protoc --descriptor_set_out, buf build -o) \
+                         or a .proto file",
+                        path.display()
+                    )
+                }
+            }
+        }
+
+        let includes: Vec<PathBuf> = if includes.is_empty() {
+            default_includes
+        } else {
+            includes.to_vec()
+        };
+
+        let set_names: Vec<String> = sets.iter().map(|f| f.name().to_owned()).collect();
+        let mut resolver = ChainFileResolver::new();
+        for include in &includes {
+            resolver.add(IncludeFileResolver::new(include.clone()));
+        }
+        if !sets.is_empty() {
+            resolver.add(DescriptorSetFileResolver::new(
+                prost_types::FileDescriptorSet { file: sets },
+            ));
+        }
+        resolver.add(GoogleFileResolver::new());
+        let mut compiler = protox::Compiler::with_file_resolver(resolver);
+
+        for name in &set_names {
+            compiler
+                .open_file(name)
+                .map_err(|e| anyhow!("{}", describe_protox_error(&e, &includes)))
+                .with_context(|| format!("cannot load descriptor set file '{name}'"))?;
+        }
+        for path in &protos {
+            compiler.open_file(path).map_err(|e| {
+                let err = anyhow!("{}", describe_protox_error(&e, &includes));
+                if e.is_file_not_found() && !includes.is_empty() {
+                    err.context(format!(
+                        "cannot compile '{}' (import roots: {})\n  \
+                         hint: pass the directory imports are relative to with -I",
+                        path.display(),
+                        includes
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                } else {
+                    err.context(format!("cannot compile '{}'", path.display()))
+                }
+            })?;
+        }
+        Ok(Schema {
+            pool: compiler.descriptor_pool(),
+            builtin: false,
+        })
+    }
+
+    /// Resolves a message type name: full, with a leading dot, or a unique
+    /// short name.
+    pub fn message(&self, name: &str) -> Result<MessageDescriptor> {
+        match self.resolve(name, Kinds::Messages)? {
+            Named::Message(m) => Ok(m),
+            _ => unreachable!("resolve filtered to messages"),
+        }
+    }
+
+    /// Resolves any named type (message, enum or service).
+    pub fn named(&self, name: &str) -> Result<Named> {
+        self.resolve(name, Kinds::All)
+    }
+
+    /// The message type for `-m`, or the built-in default when the sample
+    /// protocol is loaded.
+    pub fn message_or_default(
+        &self,
+        name: Option<&str>,
+        default: &str,
+    ) -> Result<MessageDescriptor> {
+        match name {
+            Some(name) => self.message(name),
+            None if self.builtin => self.message(default),
+            None => Err(UsageError(
+                "no message type given: pass -m TYPE (see 'commander list' for the types)".into(),
+            )
+            .into()),
+        }
+    }
+
+    fn resolve(&self, name: &str, kinds: Kinds) -> Result<Named> {
+        let wanted = name.strip_prefix('.').unwrap_or(name);
+        let all = self.candidates(kinds);
+        if let Some(found) = all.iter().find(|c| c.full == wanted) {
+            return Ok(found.named.clone());
+        }
+        // A short name: the last components of the full name. The user's own
+        // types win over the well-known ones (a schema's own `Timestamp`).
+        let suffix = format!(".{wanted}");
+        for own_only in [true, false] {
+            let matches: Vec<&Candidate> = all
+                .iter()
+                .filter(|c| c.full.ends_with(&suffix) && (!own_only || !c.well_known))
+                .collect();
+            match matches.len() {
+                0 => continue,
+                1 => return Ok(matches[0].named.clone()),
+                _ => {
+                    let names: Vec<&str> = matches.iter().map(|c| c.full.as_str()).collect();
+                    return Err(UsageError(format!(
+                        "type name '{name}' is ambiguous; it could be:\n  {}",
+                        names.join("\n  ")
+                    ))
+                    .into());
+                }
+            }
+        }
+        let what = if kinds == Kinds::Messages {
+            "message type"
+        } else {
+            "type"
+        };
+        let mut msg = format!("unknown {what} '{name}'");
+        let suggestions = closest(wanted, all.iter().map(|c| c.full.as_str()));
+        if suggestions.is_empty() {
+            msg.push_str("\n  see 'commander list' for the types of the schema");
+        } else {
+            let quoted: Vec<String> = suggestions.iter().map(|s| format!("'{s}'")).collect();
+            msg.push_str(&format!("\n  did you mean {}?", quoted.join(" or ")));
+        }
+        Err(UsageError(msg).into())
+    }
+
+    /// Every named type of the schema, then the well-known types it lacks.
+    fn candidates(&self, kinds: Kinds) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        let global = DescriptorPool::global();
+        for pool in [&self.pool, &global] {
+            let mut add = |full: &str, file: &str, named: Named| {
+                if !out.iter().any(|c| c.full == full) {
+                    out.push(Candidate {
+                        full: full.to_owned(),
+                        well_known: is_well_known_file(file),
+                        named,
+                    });
+                }
+            };
+            for m in pool.all_messages().filter(|m| !m.is_map_entry()) {
+                add(
+                    m.full_name(),
+                    m.parent_file().name(),
+                    Named::Message(m.clone()),
+                );
+            }
+            if kinds == Kinds::All {
+                for e in pool.all_enums() {
+                    add(
+                        e.full_name(),
+                        e.parent_file().name(),
+                        Named::Enum(e.clone()),
+                    );
+                }
+                for s in pool.services() {
+                    add(
+                        s.full_name(),
+                        s.parent_file().name(),
+                        Named::Service(s.clone()),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+struct Candidate {
+    full: String,
+    well_known: bool,
+    named: Named,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kinds {
+    Messages,
+    All,
+}
+
+/// Is the file a well-known-types file, hidden from `list` unless asked?
+pub fn is_well_known_file(name: &str) -> bool {
+    name.starts_with("google/protobuf/")
+}
+
+enum SchemaFile {
+    DescriptorSet(prost_types::FileDescriptorSet),
+    Proto,
+    Neither(String),
+}
+
+/// Detects a descriptor set by content, whatever the file's name.
+fn classify(path: &Path, bytes: &[u8]) -> SchemaFile {
+    // A FileDescriptorSet is a run of field-1 length-delimited records, so it
+    // starts with 0x0a; .proto source is text and never does.
+    if bytes.first() == Some(&0x0a) {
+        match prost_types::FileDescriptorSet::decode(bytes) {
+            Ok(set) if !set.file.is_empty() && set.file.iter().all(|f| f.name.is_some()) => {
+                return SchemaFile::DescriptorSet(set);
+            }
+            Ok(_) => return SchemaFile::Neither("a descriptor set without named files".into()),
+            Err(e) => {
+                if std::str::from_utf8(bytes).is_err() {
+                    return SchemaFile::Neither(format!("bad descriptor set bytes: {e}"));
+                }
+            }
+        }
+    }
+    if bytes.is_empty() && path.extension().is_none_or(|e| e != "proto") {
+        return SchemaFile::Neither("the file is empty".into());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => SchemaFile::Proto,
+        Err(_) => match prost_types::FileDescriptorSet::decode(bytes) {
+            Ok(set) if !set.file.is_empty() && set.file.iter().all(|f| f.name.is_some()) => {
+                SchemaFile::DescriptorSet(set)
+            }
+            Ok(_) => SchemaFile::Neither("binary data that holds no descriptor set".into()),
+            Err(e) => SchemaFile::Neither(format!("bad descriptor set bytes: {e}")),
+        },
+    }
+}
+
+/// protox's `Debug` is `file:line:col: message`; make the file a path the user
+/// can open when it lives under an import root.
+fn describe_protox_error(err: &protox::Error, includes: &[PathBuf]) -> String {
+    let text = format!("{err:?}");
+    if let Some(name) = err.file() {
+        if let Some(rest) = text.strip_prefix(name) {
+            if rest.starts_with(':') {
+                for include in includes {
+                    let candidate = include.join(name);
+                    if candidate.is_file() {
+                        return format!("{}{rest}", candidate.display());
+                    }
+                }
+            }
+        }
+    }
+    text
+}
+
+fn proto_files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<_> = fs::read_dir(&d)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "proto") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn push_unique(v: &mut Vec<PathBuf>, p: PathBuf) {
+    if !v.contains(&p) {
+        v.push(p);
+    }
+}
+
+/// Serves the embedded sample protocol to protox.
+struct EmbeddedFiles;
+
+impl FileResolver for EmbeddedFiles {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        match BUILTIN_FILES.iter().find(|(n, _)| *n == name) {
+            Some((name, source)) => File::from_source(name, source),
+            None => Err(protox::Error::file_not_found(name)),
+        }
+    }
+}
+
+/// Up to three names closest to `wanted`, compared on the full name and on
+/// its last component, ignoring case.
+pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let w = wanted.to_ascii_lowercase();
+    let w_short = w.rsplit('.').next().unwrap_or(&w).to_owned();
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|n| {
+            let l = n.to_ascii_lowercase();
+            let short = l.rsplit('.').next().unwrap_or(&l);
+            let d = levenshtein(&w, &l).min(levenshtein(&w_short, short));
+            (d, n)
+        })
+        .filter(|(d, _)| *d <= (w_short.len() / 3).max(2))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_owned())
+        .collect()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_protocol_compiles_with_its_envelopes() {
+        let s = Schema::builtin().unwrap();
+        assert!(s.message("cvp.CommandMessage").is_ok());
+        assert!(s.message(".cvp.CommandResponseMessage").is_ok());
+        assert!(s.message("VehicleTelemetryMessage").is_ok());
+    }
+
+    #[test]
+    fn short_names_resolve_and_typos_get_suggestions() {
+        let s = Schema::builtin().unwrap();
+        assert_eq!(s.message("GeoPoint").unwrap().full_name(), "cvp.GeoPoint");
+        let err = s.message("CommandMesage").unwrap_err().to_string();
+        assert!(err.contains("did you mean 'cvp.CommandMessage'"), "{err}");
+    }
+
+    #[test]
+    fn well_known_types_resolve_without_import() {
+        let s = Schema::builtin().unwrap();
+        assert_eq!(
+            s.message("google.protobuf.Struct").unwrap().full_name(),
+            "google.protobuf.Struct"
+        );
+    }
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "abc"), 3);
+    }
+}

@@ -1,0 +1,476 @@
+//! Text to field values: `--set`, and (later) prompts and profile defaults.
+//!
+//! One parser for every place a person types a value, so the rules and the
+//! error messages are the same everywhere: integers with range checks (and
+//! `0x` hex), floats including `nan`/`inf`, bools as true/false/yes/no/1/0,
+//! enums by name or number, bytes as hex (any shape), `utf8:TEXT` or
+//! `base64:DATA`, Timestamps as RFC 3339 or `now`, Durations as `1.5s`,
+//! wrappers as their inner value, other messages as JSON.
+
+use std::str::FromStr;
+
+use prost_reflect::{
+    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
+};
+
+/// Why a value was refused, in words for the person who typed it.
+pub type Reason = String;
+
+/// Parses `text` as one value of `kind`.
+pub fn parse_value(kind: &Kind, text: &str) -> Result<Value, Reason> {
+    let t = text.trim();
+    match kind {
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            Ok(Value::I32(
+                int_in_range(t, kind, i64::from(i32::MIN), i64::from(i32::MAX))? as i32,
+            ))
+        }
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+            Ok(Value::I64(int_in_range(t, kind, i64::MIN, i64::MAX)?))
+        }
+        Kind::Uint32 | Kind::Fixed32 => Ok(Value::U32(
+            uint_in_range(t, kind, u64::from(u32::MAX))? as u32,
+        )),
+        Kind::Uint64 | Kind::Fixed64 => Ok(Value::U64(uint_in_range(t, kind, u64::MAX)?)),
+        Kind::Double => Ok(Value::F64(parse_float(t)?)),
+        Kind::Float => {
+            let v = parse_float(t)?;
+            if v.is_finite() && v.abs() > f64::from(f32::MAX) {
+                return Err(format!(
+                    "{t} is out of range for float (max {:e})",
+                    f32::MAX
+                ));
+            }
+            Ok(Value::F32(v as f32))
+        }
+        Kind::Bool => match t.to_ascii_lowercase().as_str() {
+            "true" | "t" | "yes" | "y" | "1" | "on" => Ok(Value::Bool(true)),
+            "false" | "f" | "no" | "n" | "0" | "off" => Ok(Value::Bool(false)),
+            _ => Err(format!("'{t}' is not a bool (true or false)")),
+        },
+        // Strings are taken as typed, spaces included.
+        Kind::String => Ok(Value::String(text.to_owned())),
+        Kind::Bytes => parse_bytes(text).map(|b| Value::Bytes(b.into())),
+        Kind::Enum(e) => {
+            if let Some(v) = e.get_value_by_name(t) {
+                return Ok(Value::EnumNumber(v.number()));
+            }
+            if let Some(v) = e.values().find(|v| v.name().eq_ignore_ascii_case(t)) {
+                return Ok(Value::EnumNumber(v.number()));
+            }
+            if let Ok(n) = t.parse::<i32>() {
+                return Ok(Value::EnumNumber(n));
+            }
+            let names: Vec<String> = e.values().map(|v| v.name().to_owned()).collect();
+            Err(format!(
+                "'{t}' is not a value of {}; one of: {}",
+                e.name(),
+                names.join(", ")
+            ))
+        }
+        Kind::Message(m) => parse_message(m, text).map(Value::Message),
+    }
+}
+
+fn int_in_range(t: &str, kind: &Kind, min: i64, max: i64) -> Result<i64, Reason> {
+    let parsed = parse_i128(t).ok_or_else(|| format!("'{t}' is not an integer"))?;
+    if parsed < i128::from(min) || parsed > i128::from(max) {
+        return Err(format!(
+            "{t} is out of range for {} (min {min}, max {max})",
+            crate::render::table::kind_name(kind)
+        ));
+    }
+    Ok(parsed as i64)
+}
+
+fn uint_in_range(t: &str, kind: &Kind, max: u64) -> Result<u64, Reason> {
+    let parsed = parse_i128(t).ok_or_else(|| format!("'{t}' is not an integer"))?;
+    let name = crate::render::table::kind_name(kind);
+    if parsed < 0 {
+        return Err(format!("{t} is negative; {name} takes 0 to {max}"));
+    }
+    if parsed > i128::from(max) {
+        return Err(format!("{t} is out of range for {name} (max {max})"));
+    }
+    Ok(parsed as u64)
+}
+
+fn parse_i128(t: &str) -> Option<i128> {
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let body = body.replace('_', "");
+    let v = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i128::from_str_radix(hex, 16).ok()?
+    } else {
+        if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        body.parse::<i128>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn parse_float(t: &str) -> Result<f64, Reason> {
+    match t.to_ascii_lowercase().as_str() {
+        "nan" => return Ok(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => return Ok(f64::INFINITY),
+        "-inf" | "-infinity" => return Ok(f64::NEG_INFINITY),
+        _ => {}
+    }
+    t.parse::<f64>()
+        .map_err(|_| format!("'{t}' is not a number"))
+}
+
+/// Bytes as hex (any common shape), `utf8:TEXT` or `base64:DATA`.
+pub fn parse_bytes(text: &str) -> Result<Vec<u8>, Reason> {
+    if let Some(s) = text.strip_prefix("utf8:") {
+        return Ok(s.as_bytes().to_vec());
+    }
+    if let Some(s) = text.strip_prefix("base64:") {
+        return crate::codec::decode_base64(s).map_err(|e| e.to_string());
+    }
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::codec::decode_hex(t)
+        .map_err(|e| format!("bytes are hex (or utf8:TEXT, base64:DATA): {e}"))
+}
+
+fn parse_message(m: &MessageDescriptor, text: &str) -> Result<DynamicMessage, Reason> {
+    let t = text.trim();
+    let mut msg = DynamicMessage::new(m.clone());
+    match m.full_name() {
+        "google.protobuf.Timestamp" => {
+            let ts = if t.eq_ignore_ascii_case("now") {
+                prost_types::Timestamp::from(std::time::SystemTime::now())
+            } else {
+                prost_types::Timestamp::from_str(t).map_err(|_| {
+                    format!("'{t}' is not a time: use RFC 3339 (2024-05-01T10:00:00Z) or 'now'")
+                })?
+            };
+            msg.set_field_by_name("seconds", Value::I64(ts.seconds));
+            msg.set_field_by_name("nanos", Value::I32(ts.nanos));
+        }
+        "google.protobuf.Duration" => {
+            let d = prost_types::Duration::from_str(t).map_err(|_| {
+                format!("'{t}' is not a duration: use seconds with an 's', like 1.5s or 90s")
+            })?;
+            msg.set_field_by_name("seconds", Value::I64(d.seconds));
+            msg.set_field_by_name("nanos", Value::I32(d.nanos));
+        }
+        name if name.starts_with("google.protobuf.")
+            && name.ends_with("Value")
+            && m.fields().len() == 1 =>
+        {
+            let f = m.fields().next().expect("wrappers have one field");
+            msg.set_field(&f, parse_value(&f.kind(), text)?);
+        }
+        _ => {
+            let mut de = serde_json::Deserializer::from_str(t);
+            msg = DynamicMessage::deserialize(m.clone(), &mut de)
+                .map_err(|e| format!("{} is set as JSON: {e}", m.name()))?;
+            de.end()
+                .map_err(|e| format!("{} is set as JSON: {e}", m.name()))?;
+        }
+    }
+    Ok(msg)
+}
+
+/// Finds a field by proto name or JSON name.
+pub fn find_field(m: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> {
+    m.get_field_by_name(name)
+        .or_else(|| m.get_field_by_json_name(name))
+        .or_else(|| m.fields().find(|f| f.name().eq_ignore_ascii_case(name)))
+}
+
+/// One step of a field path: `name`, `name[key]` or `name[index]`.
+#[derive(Debug, PartialEq)]
+struct Step {
+    name: String,
+    key: Option<String>,
+}
+
+fn split_path(path: &str) -> Result<Vec<Step>, Reason> {
+    let mut steps = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let name = &rest[..end];
+        if name.is_empty() {
+            return Err(format!("empty field name in '{path}'"));
+        }
+        rest = &rest[end..];
+        let mut key = None;
+        if let Some(after) = rest.strip_prefix('[') {
+            let close = after
+                .find(']')
+                .ok_or_else(|| format!("missing ']' in '{path}'"))?;
+            key = Some(after[..close].trim_matches('"').to_owned());
+            rest = &after[close + 1..];
+        }
+        steps.push(Step {
+            name: name.to_owned(),
+            key,
+        });
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+            if rest.is_empty() {
+                return Err(format!("'{path}' ends with '.'"));
+            }
+        } else if !rest.is_empty() {
+            return Err(format!("unexpected '{}' in '{path}'", &rest[..1]));
+        }
+    }
+    if steps.is_empty() {
+        return Err("empty field path".into());
+    }
+    Ok(steps)
+}
+
+/// Applies `FIELD.PATH=VALUE` to `msg`: sub-messages are created as needed, a
+/// repeated field gets the value appended (or element `[i]` replaced), a map
+/// entry is `MAP.KEY` or `MAP[KEY]`, setting a oneof member clears the others.
+pub fn apply_set(msg: &mut DynamicMessage, assignment: &str) -> Result<(), Reason> {
+    let (path, value) = assignment
+        .split_once('=')
+        .ok_or_else(|| format!("'{assignment}' is not FIELD.PATH=VALUE"))?;
+    let steps = split_path(path.trim())?;
+    set_steps(msg, &steps, value, path.trim())
+}
+
+fn set_steps(
+    msg: &mut DynamicMessage,
+    steps: &[Step],
+    text: &str,
+    path: &str,
+) -> Result<(), Reason> {
+    let desc = msg.descriptor();
+    let step = &steps[0];
+    let field = find_field(&desc, &step.name).ok_or_else(|| {
+        let names: Vec<String> = desc.fields().map(|f| f.name().to_owned()).collect();
+        let hint = crate::schema::closest(&step.name, names.iter().map(String::as_str));
+        let mut m = format!("{} has no field '{}'", desc.full_name(), step.name);
+        if !hint.is_empty() {
+            m.push_str(&format!(" (did you mean '{}'?)", hint[0]));
+        }
+        m
+    })?;
+    let mut rest = &steps[1..];
+
+    if field.is_map() {
+        let Kind::Message(entry) = field.kind() else {
+            unreachable!("maps are messages")
+        };
+        let key_text = match &step.key {
+            Some(k) => k.clone(),
+            None => {
+                let k = rest.first().ok_or_else(|| {
+                    format!(
+                        "'{path}': name a map entry, like {0}.KEY or {0}[KEY]",
+                        field.name()
+                    )
+                })?;
+                rest = &rest[1..];
+                k.name.clone()
+            }
+        };
+        let key_kind = entry.map_entry_key_field().kind();
+        let value_kind = entry.map_entry_value_field().kind();
+        let key =
+            to_map_key(parse_value(&key_kind, &key_text).map_err(|e| format!("map key: {e}"))?);
+        let map = msg
+            .get_field_mut(&field)
+            .as_map_mut()
+            .expect("a map field holds a map");
+        if rest.is_empty() {
+            map.insert(key, parse_value(&value_kind, text)?);
+            return Ok(());
+        }
+        let Kind::Message(vm) = value_kind else {
+            return Err(format!(
+                "'{path}': the values of {} are not messages",
+                field.name()
+            ));
+        };
+        let entry_value = map
+            .entry(key)
+            .or_insert_with(|| Value::Message(DynamicMessage::new(vm)));
+        let inner = entry_value
+            .as_message_mut()
+            .expect("message map values are messages");
+        return set_steps(inner, rest, text, path);
+    }
+
+    if field.is_list() {
+        let kind = field.kind();
+        let list = msg
+            .get_field_mut(&field)
+            .as_list_mut()
+            .expect("a repeated field holds a list");
+        let index = match &step.key {
+            Some(k) => {
+                let i: usize = k
+                    .parse()
+                    .map_err(|_| format!("'{k}' is not a list index"))?;
+                if i > list.len() {
+                    return Err(format!(
+                        "{} has {} elements; index {i} would leave a gap",
+                        field.name(),
+                        list.len()
+                    ));
+                }
+                Some(i)
+            }
+            None => None,
+        };
+        if rest.is_empty() {
+            let v = parse_value(&kind, text)?;
+            match index {
+                Some(i) if i < list.len() => list[i] = v,
+                _ => list.push(v),
+            }
+            return Ok(());
+        }
+        let Kind::Message(m) = kind else {
+            return Err(format!("'{path}': {} holds no messages", field.name()));
+        };
+        let i = match index {
+            Some(i) if i < list.len() => i,
+            _ => {
+                list.push(Value::Message(DynamicMessage::new(m)));
+                list.len() - 1
+            }
+        };
+        let inner = list[i]
+            .as_message_mut()
+            .expect("message lists hold messages");
+        return set_steps(inner, rest, text, path);
+    }
+
+    if step.key.is_some() {
+        return Err(format!(
+            "'{path}': {} is neither a list nor a map",
+            field.name()
+        ));
+    }
+    if rest.is_empty() {
+        let v = parse_value(&field.kind(), text)?;
+        msg.set_field(&field, v);
+        return Ok(());
+    }
+    if !matches!(field.kind(), Kind::Message(_)) {
+        return Err(format!("'{path}': {} is not a message", field.name()));
+    }
+    // Setting a member of a oneof through its sub-message also selects it.
+    if !msg.has_field(&field) {
+        let Kind::Message(m) = field.kind() else {
+            unreachable!()
+        };
+        msg.set_field(&field, Value::Message(DynamicMessage::new(m)));
+    }
+    let inner = msg
+        .get_field_mut(&field)
+        .as_message_mut()
+        .expect("message fields hold messages");
+    set_steps(inner, rest, text, path)
+}
+
+fn to_map_key(v: Value) -> MapKey {
+    v.into_map_key().expect("map keys are scalar kinds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+
+    fn cmd() -> DynamicMessage {
+        DynamicMessage::new(
+            Schema::builtin()
+                .unwrap()
+                .message("cvp.CommandMessage")
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn ranges_are_checked_with_the_reason() {
+        assert_eq!(
+            parse_value(&Kind::Int32, "2147483647").unwrap(),
+            Value::I32(i32::MAX)
+        );
+        let e = parse_value(&Kind::Int32, "2147483648").unwrap_err();
+        assert!(e.contains("out of range for int32"), "{e}");
+        let e = parse_value(&Kind::Uint32, "-1").unwrap_err();
+        assert!(e.contains("negative"), "{e}");
+        assert_eq!(parse_value(&Kind::Uint64, "0xff").unwrap(), Value::U64(255));
+        assert!(parse_value(&Kind::Float, "1e39").is_err());
+        assert!(matches!(parse_value(&Kind::Float, "nan").unwrap(), Value::F32(v) if v.is_nan()));
+        assert_eq!(
+            parse_value(&Kind::Double, "-inf").unwrap(),
+            Value::F64(f64::NEG_INFINITY)
+        );
+    }
+
+    #[test]
+    fn bytes_take_hex_or_prefixed_text() {
+        assert_eq!(parse_bytes("0a 0B").unwrap(), vec![10, 11]);
+        assert_eq!(parse_bytes("utf8:hi").unwrap(), b"hi".to_vec());
+        assert_eq!(parse_bytes("base64:aGk=").unwrap(), b"hi".to_vec());
+        assert!(parse_bytes("zz").is_err());
+    }
+
+    #[test]
+    fn set_walks_paths_into_oneofs_lists_and_maps() {
+        let mut m = cmd();
+        apply_set(&mut m, "subtype=ENGINE_START").unwrap();
+        apply_set(&mut m, "engine_start.run_minutes=15").unwrap();
+        apply_set(&mut m, "engine_start.schedule.days=MONDAY").unwrap();
+        apply_set(&mut m, "engine_start.schedule.days=friday").unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"subtype\":\"ENGINE_START\""), "{json}");
+        assert!(json.contains("\"days\":[\"MONDAY\",\"FRIDAY\"]"), "{json}");
+
+        apply_set(&mut m, "climate_control.seat_heaters.driver=true").unwrap();
+        apply_set(&mut m, "climate_control.seat_heaters[rear left]=yes").unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(
+            !json.contains("engineStart"),
+            "setting another oneof member clears the first: {json}"
+        );
+        assert!(json.contains("\"rear left\":true"), "{json}");
+    }
+
+    #[test]
+    fn set_refuses_unknown_fields_with_a_suggestion() {
+        let e = apply_set(&mut cmd(), "subtyp=1").unwrap_err();
+        assert!(e.contains("did you mean 'subtype'"), "{e}");
+        assert!(apply_set(&mut cmd(), "version").is_err());
+        assert!(
+            apply_set(&mut cmd(), "version=-3")
+                .unwrap_err()
+                .contains("negative")
+        );
+    }
+
+    #[test]
+    fn timestamps_and_durations_take_their_usual_forms() {
+        let mut m = cmd();
+        apply_set(&mut m, "time_stamp=2024-05-01T10:00:00Z").unwrap();
+        apply_set(&mut m, "expires_in=1.5s").unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(
+            json.contains("\"timeStamp\":\"2024-05-01T10:00:00Z\""),
+            "{json}"
+        );
+        assert!(json.contains("\"expiresIn\":\"1.500s\""), "{json}");
+        assert!(
+            apply_set(&mut m, "time_stamp=yesterday")
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
+    }
+}
