@@ -9,8 +9,11 @@
 
 use std::str::FromStr;
 
+use anyhow::{Context, Result, anyhow};
+
 use prost_reflect::{
-    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
+    DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor,
+    ReflectMessage, Value,
 };
 
 /// Why a value was refused, in words for the person who typed it.
@@ -380,6 +383,85 @@ fn set_steps(
 
 fn to_map_key(v: Value) -> MapKey {
     v.into_map_key().expect("map keys are scalar kinds")
+}
+
+/// Text-format input nested deeper than this is refused before parsing (the
+/// parser recurses).
+const MAX_TEXT_DEPTH: usize = 100;
+
+fn deserialize_options() -> DeserializeOptions {
+    DeserializeOptions::new().deny_unknown_fields(true)
+}
+
+/// One JSON value as a message of `desc`.
+pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<DynamicMessage> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let msg =
+        DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &deserialize_options())
+            .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
+    de.end()
+        .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
+    Ok(msg)
+}
+
+/// One message in text format.
+pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage> {
+    check_text_depth(text)?;
+    DynamicMessage::parse_text_format(desc.clone(), text)
+        .map_err(|e| anyhow!("{}", describe_text_error(text, &e)))
+        .with_context(|| format!("not a valid {} in text format", desc.full_name()))
+}
+
+/// prost-reflect's text errors carry a byte span; say line:column.
+fn describe_text_error(text: &str, err: &prost_reflect::text_format::ParseError) -> String {
+    use miette::Diagnostic;
+    let offset = err.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+    match offset {
+        Some(o) if o <= text.len() => {
+            let before = &text[..o];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{line}:{col}: {err}")
+        }
+        _ => err.to_string(),
+    }
+}
+
+/// The text parser recurses; refuse hostile nesting before it runs.
+fn check_text_depth(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    let mut line = 1;
+    for b in text.bytes() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == q || b == b'\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b'{' | b'<' | b'[' => {
+                depth += 1;
+                if depth > MAX_TEXT_DEPTH {
+                    return Err(anyhow!(
+                        "line {line}: text format nested deeper than {MAX_TEXT_DEPTH} levels"
+                    ));
+                }
+            }
+            b'}' | b'>' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ impl<W: Write> Decoder<W> {
         let mut decoded = Vec::with_capacity(literals.len());
         for (i, lit) in literals.iter().enumerate() {
             let origin = if literals.len() == 1 {
-                "the argument".to_owned()
+                String::new()
             } else {
                 format!("argument {}", i + 1)
             };
@@ -148,7 +148,14 @@ impl<W: Write> Decoder<W> {
             };
             match text_to_bytes(lit, mode) {
                 Ok(b) => decoded.push((origin, b)),
-                Err(e) => self.fail(e.context(format!("cannot read {origin}")))?,
+                Err(e) => {
+                    let what = if origin.is_empty() {
+                        "the argument"
+                    } else {
+                        &origin
+                    };
+                    self.fail(e.context(format!("cannot read {what}")))?
+                }
             }
         }
         if self.framing == Framing::None {

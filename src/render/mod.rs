@@ -78,7 +78,7 @@ impl Renderer {
     pub fn type_name(&self) -> &str {
         match &self.target {
             Target::Typed { desc, .. } => desc.full_name(),
-            Target::Raw => "a message (raw)",
+            Target::Raw => "(no schema)",
         }
     }
 

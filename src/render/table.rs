@@ -351,16 +351,8 @@ fn raw_wire_name(v: &RawValue) -> &'static str {
 
 fn raw_display(v: &RawValue) -> String {
     match v {
-        RawValue::Varint(n) => {
-            let mut s = n.to_string();
-            let signed = crate::wire::zigzag64(*n);
-            if *n > i64::MAX as u64 {
-                s.push_str(&format!("  (int64 {})", *n as i64));
-            } else if *n > 1 {
-                s.push_str(&format!("  (sint {signed})"));
-            }
-            s
-        }
+        RawValue::Varint(n) if *n > i64::MAX as u64 => format!("{n}  (int64 {})", *n as i64),
+        RawValue::Varint(n) => n.to_string(),
         RawValue::I32(bits) => match raw::f32_reading(*bits) {
             Some(f) => format!(
                 "0x{bits:08x}  (float {}, int {})",
