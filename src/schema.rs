@@ -222,7 +222,10 @@ impl Schema {
             "type"
         };
         let mut msg = format!("unknown {what} '{name}'");
-        let suggestions = closest(wanted, all.iter().map(|c| c.full.as_str()));
+        let mut suggestions = closest(wanted, own.iter().map(|c| c.full.as_str()));
+        if suggestions.is_empty() {
+            suggestions = closest(wanted, all.iter().map(|c| c.full.as_str()));
+        }
         if suggestions.is_empty() {
             msg.push_str("\n  see 'commander list' for the types of the schema");
         } else {
@@ -417,7 +420,7 @@ pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<St
             let d = levenshtein(&w, &l).min(levenshtein(&w_short, short));
             (d, n)
         })
-        .filter(|(d, _)| *d <= (w_short.len() / 3).max(2))
+        .filter(|(d, _)| *d <= (w_short.len() / 3).max(1))
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);

@@ -12,6 +12,9 @@ use crate::codec::{self, Framing, decode_base64, looks_like_hex};
 use crate::render::{Format, Renderer};
 use crate::schema::{BUILTIN_RESPONSE, Schema};
 
+/// The origin of the one message given as an argument (no title needed).
+const SINGLE_ARGUMENT: &str = "the argument";
+
 /// Output is flushed in chunks of about this size.
 const FLUSH_AT: usize = 1 << 16;
 
@@ -85,22 +88,22 @@ impl<W: Write> Decoder<W> {
         Ok(())
     }
 
-    /// Renders one message; a failure is reported and counted.
-    fn one(&mut self, bytes: &[u8], origin: &str) -> Result<()> {
+    /// Renders one message; a failure is reported and counted. `origin`
+    /// says where it came from ("line 3"); `note` is added to an error.
+    fn one(&mut self, bytes: &[u8], origin: &str, note: Option<&str>) -> Result<()> {
         self.count += 1;
         let mark = self.out.len();
         if self.titles {
             if self.count > 1 {
                 self.out.push(b'\n');
             }
-            self.out.extend_from_slice(
-                format!(
-                    "{} · {origin} · {} bytes\n",
-                    self.renderer.type_name(),
-                    bytes.len()
-                )
-                .as_bytes(),
-            );
+            let name = self.renderer.type_name();
+            let title = if origin == SINGLE_ARGUMENT {
+                format!("{name} · {} bytes\n", bytes.len())
+            } else {
+                format!("{name} · {origin} · {} bytes\n", bytes.len())
+            };
+            self.out.extend_from_slice(title.as_bytes());
         } else if self.renderer.format() == Format::Text && self.count > 1 {
             // Text-format messages are told apart by a blank line.
             self.out.push(b'\n');
@@ -108,10 +111,11 @@ impl<W: Write> Decoder<W> {
         if let Err(e) = self.renderer.render(bytes, &mut self.out) {
             self.out.truncate(mark);
             self.count -= 1;
-            self.fail(e.context(format!(
-                "cannot decode {origin} as {}",
-                self.renderer.type_name()
-            )))?;
+            let mut what = format!("cannot decode {origin} as {}", self.renderer.type_name());
+            if let Some(note) = note {
+                what.push_str(&format!("\n  note: {note}"));
+            }
+            self.fail(e.context(what))?;
         }
         if self.out.len() >= FLUSH_AT {
             self.stdout.write_all(&self.out)?;
@@ -134,10 +138,11 @@ impl<W: Write> Decoder<W> {
         let mut decoded = Vec::with_capacity(literals.len());
         for (i, lit) in literals.iter().enumerate() {
             let origin = if literals.len() == 1 {
-                String::new()
+                SINGLE_ARGUMENT.to_owned()
             } else {
                 format!("argument {}", i + 1)
             };
+            let mut note = None;
             let mode = match input {
                 InputEncoding::Hex => Mode::Hex,
                 InputEncoding::Base64 => Mode::Base64,
@@ -147,27 +152,35 @@ impl<W: Write> Decoder<W> {
                     )
                     .into());
                 }
-                InputEncoding::Auto if looks_like_hex(lit) => Mode::Hex,
-                InputEncoding::Auto => Mode::Base64,
+                InputEncoding::Auto => match codec::decode_hex(lit.trim()) {
+                    Ok(_) => Mode::Hex,
+                    Err(hex_err) => {
+                        // Say why it was not hex: a typo in hex otherwise
+                        // shows up as a puzzling base64 failure.
+                        note = Some(format!(
+                            "{origin} was read as base64, not hex ({hex_err}); pass -i hex or -i base64 to choose"
+                        ));
+                        Mode::Base64
+                    }
+                },
             };
             match text_to_bytes(lit, mode) {
-                Ok(b) => decoded.push((origin, b)),
+                Ok(b) => decoded.push((origin, b, note)),
                 Err(e) => {
-                    let what = if origin.is_empty() {
-                        "the argument"
-                    } else {
-                        &origin
-                    };
-                    self.fail(e.context(format!("cannot read {what}")))?
+                    let mut what = format!("cannot read {origin}");
+                    if let Some(note) = note {
+                        what.push_str(&format!("\n  note: {note}"));
+                    }
+                    self.fail(e.context(what))?
                 }
             }
         }
         if self.framing == Framing::None {
-            for (origin, bytes) in decoded {
-                self.one(&bytes, &origin)?;
+            for (origin, bytes, note) in decoded {
+                self.one(&bytes, &origin, note.as_deref())?;
             }
         } else {
-            let stream: Vec<u8> = decoded.into_iter().flat_map(|(_, b)| b).collect();
+            let stream: Vec<u8> = decoded.into_iter().flat_map(|(_, b, _)| b).collect();
             self.frames(&stream[..])?;
         }
         Ok(())
@@ -194,7 +207,7 @@ impl<W: Write> Decoder<W> {
                         MAX_FRAME >> 20
                     ));
                 }
-                self.one(&bytes, "the input")
+                self.one(&bytes, "the input", None)
             }
             (Mode::Binary, _) => self.frames(reader),
             (_, Framing::None) => self.lines(reader, mode),
@@ -247,7 +260,7 @@ impl<W: Write> Decoder<W> {
             match decoded {
                 Ok(()) => {
                     let b = std::mem::take(&mut bytes);
-                    self.one(&b, &format!("line {n}"))?;
+                    self.one(&b, &format!("line {n}"), None)?;
                     bytes = b;
                 }
                 Err(e) => self.fail(e.context(format!("cannot read line {n}")))?,
@@ -258,10 +271,10 @@ impl<W: Write> Decoder<W> {
     fn frames<R: Read>(&mut self, reader: R) -> Result<()> {
         for frame in FrameReader::new(reader, self.framing) {
             match frame {
-                Ok(f) => self.one(
-                    &f.bytes,
-                    &format!("the message at byte offset {}", f.offset),
-                )?,
+                Ok(f) => {
+                    let origin = format!("the message at byte offset {}", f.offset);
+                    self.one(&f.bytes, &origin, None)?
+                }
                 Err(e) => self.fail(anyhow!(e).context("cannot split the input into messages"))?,
             }
         }

@@ -11,6 +11,20 @@ use prost_reflect::{DynamicMessage, MessageDescriptor};
 use crate::codec::raw;
 pub use json::{JsonOptions, JsonWriter};
 
+/// Decodes `bytes` as `desc`; a malformed message's error says at which byte.
+pub fn decode_message(desc: &MessageDescriptor, bytes: &[u8]) -> Result<DynamicMessage> {
+    DynamicMessage::decode(desc.clone(), bytes).map_err(|e| explain_decode_error(bytes, e.into()))
+}
+
+/// prost's errors say what but not where; when the bytes are not even a
+/// well-formed message, the schemaless parser can say where.
+fn explain_decode_error(bytes: &[u8], err: anyhow::Error) -> anyhow::Error {
+    match raw::parse(bytes) {
+        Err(raw_err) => anyhow::anyhow!("{raw_err} ({err})"),
+        Ok(_) => err,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -95,11 +109,12 @@ impl Renderer {
     fn render_inner(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
         match &self.target {
             Target::Typed { json: Some(w), .. } => {
-                w.write(bytes, out)?;
+                w.write(bytes, out)
+                    .map_err(|e| explain_decode_error(bytes, e))?;
                 out.push(b'\n');
             }
             Target::Typed { desc, json: None } => {
-                let msg = DynamicMessage::decode(desc.clone(), bytes)?;
+                let msg = decode_message(desc, bytes)?;
                 let s = match self.format {
                     Format::Text => text::to_text(&msg),
                     _ => table::message_table(&msg, self.emit_defaults) + "\n",
