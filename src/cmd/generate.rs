@@ -51,6 +51,7 @@ pub fn man_page(command: Option<&str>) -> Result<Vec<u8>> {
                 ))
             })?;
             sub.name(format!("commander-{name}"))
+                .version(env!("CARGO_PKG_VERSION"))
         }
     };
     let mut out = Vec::new();

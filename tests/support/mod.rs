@@ -46,14 +46,22 @@ impl Run {
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts the exit status and returns stderr.
     #[track_caller]
     pub fn fails_with(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         assert!(
             !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
             "a panic is never an error message:\n{}",
@@ -114,9 +122,13 @@ pub fn peer(name: &str) -> Option<PathBuf> {
     });
     if found.is_none() {
         if std::env::var_os("COMMANDER_REQUIRE_PEERS").is_some_and(|v| v == "1") {
-            panic!("{name} is required (COMMANDER_REQUIRE_PEERS=1) but not on PATH; scripts/test installs it");
+            panic!(
+                "{name} is required (COMMANDER_REQUIRE_PEERS=1) but not on PATH; scripts/test installs it"
+            );
         }
-        eprintln!("note: {name} not found; skipping the comparison with it (scripts/test installs it)");
+        eprintln!(
+            "note: {name} not found; skipping the comparison with it (scripts/test installs it)"
+        );
     }
     found
 }
@@ -125,7 +137,14 @@ pub fn peer(name: &str) -> Option<PathBuf> {
 #[track_caller]
 pub fn run_peer(program: &Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
     let r = run_cmd(Command::new(program).args(args), stdin);
-    assert_eq!(r.code, 0, "{} {:?} failed:\n{}", program.display(), args, r.stderr);
+    assert_eq!(
+        r.code,
+        0,
+        "{} {:?} failed:\n{}",
+        program.display(),
+        args,
+        r.stderr
+    );
     r.raw_stdout
 }
 
@@ -136,7 +155,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("commander-test-{tag}-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("commander-test-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)

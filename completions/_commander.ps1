@@ -1,0 +1,163 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'commander'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'commander' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Encode JSON or text format into wire bytes')
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
+            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'commander;encode' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Message type to encode (full name or unique short name)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Message type to encode (full name or unique short name)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The message as JSON (proto3 JSON mapping)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'The message in protobuf text format')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'What FILE or stdin holds')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'What FILE or stdin holds')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--framing', '--framing', [CompletionResultType]::ParameterName, 'Length prefix before each message (binary output)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;decode' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Message type to decode as (full name or unique short name)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Message type to decode as (full name or unique short name)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read input from PATH (''-'' for stdin) instead of literals')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'How the input is encoded')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'How the input is encoded')
+            [CompletionResult]::new('--framing', '--framing', [CompletionResultType]::ParameterName, 'How messages are delimited in the input')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
+            [CompletionResult]::new('--decode_raw', '--decode_raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
+            [CompletionResult]::new('--emit-defaults', '--emit-defaults', [CompletionResultType]::ParameterName, 'Show fields that are at their default value too')
+            [CompletionResult]::new('--camel-case', '--camel-case', [CompletionResultType]::ParameterName, 'JSON keys in lowerCamelCase instead of proto field names')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;list' {
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only names containing S (case-insensitive)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--enums', '--enums', [CompletionResultType]::ParameterName, 'List enum types')
+            [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'List services')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Include the well-known types (google.protobuf.*)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;describe' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;completions' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;man' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;help' {
+            [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Encode JSON or text format into wire bytes')
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
+            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'commander;help;encode' {
+            break
+        }
+        'commander;help;decode' {
+            break
+        }
+        'commander;help;list' {
+            break
+        }
+        'commander;help;describe' {
+            break
+        }
+        'commander;help;completions' {
+            break
+        }
+        'commander;help;man' {
+            break
+        }
+        'commander;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

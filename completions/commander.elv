@@ -1,0 +1,143 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[commander] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'commander'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'commander'= {
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand encode 'Encode JSON or text format into wire bytes'
+            cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+            cand list 'List the message types (and enums, services) of the schema'
+            cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'commander;encode'= {
+            cand -m 'Message type to encode (full name or unique short name)'
+            cand --message 'Message type to encode (full name or unique short name)'
+            cand --json 'The message as JSON (proto3 JSON mapping)'
+            cand --text 'The message in protobuf text format'
+            cand -i 'What FILE or stdin holds'
+            cand --input 'What FILE or stdin holds'
+            cand -f 'Output format'
+            cand --format 'Output format'
+            cand --framing 'Length prefix before each message (binary output)'
+            cand --set 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;decode'= {
+            cand -m 'Message type to decode as (full name or unique short name)'
+            cand --message 'Message type to decode as (full name or unique short name)'
+            cand --file 'Read input from PATH (''-'' for stdin) instead of literals'
+            cand -i 'How the input is encoded'
+            cand --input 'How the input is encoded'
+            cand --framing 'How messages are delimited in the input'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --raw 'Decode without a schema, like protoc --decode_raw'
+            cand --decode_raw 'Decode without a schema, like protoc --decode_raw'
+            cand --emit-defaults 'Show fields that are at their default value too'
+            cand --camel-case 'JSON keys in lowerCamelCase instead of proto field names'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;list'= {
+            cand --filter 'Only names containing S (case-insensitive)'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --enums 'List enum types'
+            cand --services 'List services'
+            cand --all 'Include the well-known types (google.protobuf.*)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;describe'= {
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;completions'= {
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;man'= {
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;help'= {
+            cand encode 'Encode JSON or text format into wire bytes'
+            cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+            cand list 'List the message types (and enums, services) of the schema'
+            cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'commander;help;encode'= {
+        }
+        &'commander;help;decode'= {
+        }
+        &'commander;help;list'= {
+        }
+        &'commander;help;describe'= {
+        }
+        &'commander;help;completions'= {
+        }
+        &'commander;help;man'= {
+        }
+        &'commander;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,99 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_commander_global_optspecs
+    string join \n s/schema= I/proto-path= h/help V/version
+end
+
+function __fish_commander_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_commander_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_commander_using_subcommand
+    set -l cmd (__fish_commander_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c commander -n "__fish_commander_needs_command" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_needs_command" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_needs_command" -s V -l version -d 'Print version'
+complete -c commander -n "__fish_commander_needs_command" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_needs_command" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_needs_command" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_needs_command" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand encode" -s m -l message -d 'Message type to encode (full name or unique short name)' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -l json -d 'The message as JSON (proto3 JSON mapping)' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -l text -d 'The message in protobuf text format' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -s i -l input -d 'What FILE or stdin holds' -r -f -a "auto\t'JSON if the input starts with \'{\', else text format'
+json\t''
+text\t''"
+complete -c commander -n "__fish_commander_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "hex\t'Lowercase hex, one message per line'
+base64\t'Standard base64, one message per line'
+binary\t'Raw bytes (see --framing)'"
+complete -c commander -n "__fish_commander_using_subcommand encode" -l framing -d 'Length prefix before each message (binary output)' -r -f -a "none\t'No length prefix'
+varint\t'Base-128 varint length (writeDelimitedTo / parseDelimitedFrom)'
+u16be\t'2-byte big-endian length'
+u32be\t'4-byte big-endian length'
+u32le\t'4-byte little-endian length'"
+complete -c commander -n "__fish_commander_using_subcommand encode" -l set -d 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand decode" -s m -l message -d 'Message type to decode as (full name or unique short name)' -r
+complete -c commander -n "__fish_commander_using_subcommand decode" -l file -d 'Read input from PATH (\'-\' for stdin) instead of literals' -r -F
+complete -c commander -n "__fish_commander_using_subcommand decode" -s i -l input -d 'How the input is encoded' -r -f -a "auto\t'Hex if it looks like hex, else base64 if valid, else binary'
+hex\t''
+base64\t''
+binary\t''"
+complete -c commander -n "__fish_commander_using_subcommand decode" -l framing -d 'How messages are delimited in the input' -r -f -a "none\t'No length prefix'
+varint\t'Base-128 varint length (writeDelimitedTo / parseDelimitedFrom)'
+u16be\t'2-byte big-endian length'
+u32be\t'4-byte big-endian length'
+u32le\t'4-byte little-endian length'"
+complete -c commander -n "__fish_commander_using_subcommand decode" -s o -l output -d 'Output format' -r -f -a "table\t'Nested tables: field number, name, type, value'
+json\t'Pretty JSON per message'
+jsonl\t'One compact JSON object per line'
+text\t'Protobuf text format'"
+complete -c commander -n "__fish_commander_using_subcommand decode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand decode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand decode" -l raw -l decode_raw -d 'Decode without a schema, like protoc --decode_raw'
+complete -c commander -n "__fish_commander_using_subcommand decode" -l emit-defaults -d 'Show fields that are at their default value too'
+complete -c commander -n "__fish_commander_using_subcommand decode" -l camel-case -d 'JSON keys in lowerCamelCase instead of proto field names'
+complete -c commander -n "__fish_commander_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand list" -l filter -d 'Only names containing S (case-insensitive)' -r
+complete -c commander -n "__fish_commander_using_subcommand list" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand list" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand list" -l enums -d 'List enum types'
+complete -c commander -n "__fish_commander_using_subcommand list" -l services -d 'List services'
+complete -c commander -n "__fish_commander_using_subcommand list" -l all -d 'Include the well-known types (google.protobuf.*)'
+complete -c commander -n "__fish_commander_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand describe" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand describe" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand man" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
