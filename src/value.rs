@@ -396,12 +396,73 @@ fn deserialize_options() -> DeserializeOptions {
 /// One JSON value as a message of `desc`.
 pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<DynamicMessage> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let msg =
+    let first =
         DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &deserialize_options())
-            .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
-    de.end()
-        .with_context(|| format!("not a valid {} in JSON", desc.full_name()))?;
-    Ok(msg)
+            .and_then(|msg| de.end().map(|()| msg));
+    match first {
+        Ok(msg) => Ok(msg),
+        // prost-reflect refuses float values above f32::MAX even when they
+        // round to it, such as the shortest form of FLT_MAX itself
+        // (3.4028235e38), which every JSON printer writes. Round them as the
+        // other runtimes do, then read again.
+        Err(e) if e.to_string().contains("float value out of range") => {
+            let mut value: serde_json::Value = serde_json::from_str(json)?;
+            round_floats_to_f32(&mut value, desc);
+            DynamicMessage::deserialize_with_options(desc.clone(), value, &deserialize_options())
+                .with_context(|| format!("not a valid {} in JSON", desc.full_name()))
+        }
+        Err(e) => {
+            Err(anyhow::Error::from(e).context(format!("not a valid {} in JSON", desc.full_name())))
+        }
+    }
+}
+
+/// Replaces JSON numbers in `float` fields that lie beyond f32::MAX but
+/// round to it with f32::MAX itself (walking `value` along `desc`).
+fn round_floats_to_f32(value: &mut serde_json::Value, desc: &MessageDescriptor) {
+    fn fix(v: &mut serde_json::Value, kind: &Kind) {
+        match (kind, v) {
+            (Kind::Float, serde_json::Value::Number(n)) => {
+                if let Some(x) = n.as_f64() {
+                    let rounded = x as f32;
+                    if x.abs() > f64::from(f32::MAX) && rounded.is_finite() {
+                        if let Some(r) = serde_json::Number::from_f64(f64::from(rounded)) {
+                            *n = r;
+                        }
+                    }
+                }
+            }
+            (Kind::Message(m), v) if m.full_name() == "google.protobuf.FloatValue" => {
+                fix(v, &Kind::Float)
+            }
+            (Kind::Message(m), v @ serde_json::Value::Object(_)) => round_floats_to_f32(v, m),
+            _ => {}
+        }
+    }
+    let serde_json::Value::Object(map) = value else {
+        return;
+    };
+    for (key, v) in map.iter_mut() {
+        let Some(field) = desc
+            .get_field_by_json_name(key)
+            .or_else(|| desc.get_field_by_name(key))
+        else {
+            continue;
+        };
+        let kind = match field.kind() {
+            Kind::Message(entry) if field.is_map() => entry.map_entry_value_field().kind(),
+            k => k,
+        };
+        match v {
+            serde_json::Value::Array(items) if field.is_list() => {
+                items.iter_mut().for_each(|i| fix(i, &kind))
+            }
+            serde_json::Value::Object(entries) if field.is_map() => {
+                entries.values_mut().for_each(|i| fix(i, &kind))
+            }
+            other => fix(other, &kind),
+        }
+    }
 }
 
 /// One message in text format.
@@ -476,6 +537,28 @@ mod tests {
                 .message("cvp.CommandMessage")
                 .unwrap(),
         )
+    }
+
+    #[test]
+    fn json_floats_that_round_to_flt_max_are_accepted() {
+        let schema = Schema::builtin().unwrap();
+        let desc = schema.message("cvp.ClimateControlResult").unwrap();
+        // The shortest form of FLT_MAX, as our own JSON output writes it.
+        let msg = message_from_json(
+            &desc,
+            r#"{"cabin_temp_c": 3.4028235e38, "target_temp_c": -3.4028235e38}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            msg.get_field_by_name("cabin_temp_c").unwrap().as_f32(),
+            Some(f32::MAX)
+        );
+        assert_eq!(
+            msg.get_field_by_name("target_temp_c").unwrap().as_f32(),
+            Some(f32::MIN)
+        );
+        // Really out of range stays an error.
+        assert!(message_from_json(&desc, r#"{"cabin_temp_c": 1e39}"#).is_err());
     }
 
     #[test]
