@@ -1,7 +1,7 @@
 //! `commander decode`: wire bytes in, tables / JSON / text out (SPEC 5).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -14,6 +14,8 @@ use crate::schema::{BUILTIN_RESPONSE, Schema};
 
 /// The origin of the one message given as an argument (no title needed).
 const SINGLE_ARGUMENT: &str = "the argument";
+
+const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
 
 /// Output is flushed in chunks of about this size.
 const FLUSH_AT: usize = 1 << 16;
@@ -40,14 +42,20 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
         stdout: io::stdout().lock(),
         failures: 0,
         count: 0,
+        // Someone typing or watching gets each message as it is decoded.
+        flush_at: if io::stdin().is_terminal() || io::stdout().is_terminal() {
+            0
+        } else {
+            FLUSH_AT
+        },
     };
 
     if !args.literals.is_empty() {
         d.literals(&args.literals, args.input)?;
     } else {
         let reader: Box<dyn Read> = match args.file.as_deref() {
-            None => Box::new(io::stdin().lock()),
-            Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+            None => super::stdin_reader(STDIN_WAIT),
+            Some(p) if p.as_os_str() == "-" => super::stdin_reader(STDIN_WAIT),
             Some(p) => {
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?)
             }
@@ -71,6 +79,7 @@ struct Decoder<W: Write> {
     stdout: W,
     failures: usize,
     count: usize,
+    flush_at: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,9 +126,12 @@ impl<W: Write> Decoder<W> {
             }
             self.fail(e.context(what))?;
         }
-        if self.out.len() >= FLUSH_AT {
+        if self.out.len() >= self.flush_at {
             self.stdout.write_all(&self.out)?;
             self.out.clear();
+            if self.flush_at == 0 {
+                self.stdout.flush()?;
+            }
         }
         Ok(())
     }

@@ -18,6 +18,8 @@ use crate::schema::{BUILTIN_COMMAND, Schema};
 use crate::value::{apply_set, message_from_json as parse_json, message_from_text as parse_text};
 use crate::wire;
 
+const STDIN_WAIT: &str = "JSON values or one text-format message";
+
 pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
     let desc = schema.message_or_default(args.message.as_deref(), BUILTIN_COMMAND)?;
     let framing: Framing = args.framing.into();
@@ -43,6 +45,12 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
         out: Vec::with_capacity(1 << 17),
         stdout: io::stdout().lock(),
         held: None,
+        // Someone typing or watching gets each message as it is encoded.
+        flush_at: if io::stdin().is_terminal() || io::stdout().is_terminal() {
+            0
+        } else {
+            1 << 16
+        },
         count: 0,
         failures: 0,
     };
@@ -59,8 +67,8 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
         }
     } else {
         let (reader, name): (Box<dyn Read>, String) = match args.file.as_deref() {
-            None => (Box::new(io::stdin().lock()), "stdin".into()),
-            Some(p) if p.as_os_str() == "-" => (Box::new(io::stdin().lock()), "stdin".into()),
+            None => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
+            Some(p) if p.as_os_str() == "-" => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
             Some(p) => (
                 Box::new(File::open(p).with_context(|| format!("cannot open '{}'", p.display()))?),
                 format!("'{}'", p.display()),
@@ -105,6 +113,7 @@ struct Encoder<W: Write> {
     held: Option<Vec<u8>>,
     count: usize,
     failures: usize,
+    flush_at: usize,
 }
 
 impl<W: Write> Encoder<W> {
@@ -148,9 +157,12 @@ impl<W: Write> Encoder<W> {
                 self.out.extend_from_slice(&bytes);
             }
         }
-        if self.out.len() >= 1 << 16 {
+        if self.out.len() >= self.flush_at {
             self.stdout.write_all(&self.out)?;
             self.out.clear();
+            if self.flush_at == 0 {
+                self.stdout.flush()?;
+            }
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ mod encode;
 mod generate;
 mod list;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -52,6 +52,16 @@ impl From<Framing> for codec::Framing {
             Framing::U32le => codec::Framing::U32Le,
         }
     }
+}
+
+/// Standard input as a reader; when it is a terminal, says what it waits
+/// for, so a user who forgot the argument is not left at a silent prompt.
+pub(crate) fn stdin_reader(waiting_for: &str) -> Box<dyn io::Read> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("reading {waiting_for} from the terminal; end with Ctrl-D");
+    }
+    Box::new(stdin.lock())
 }
 
 /// Reports one bad item of a stream on stderr (`error: ...` plus causes) and
