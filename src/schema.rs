@@ -77,6 +77,8 @@ impl Schema {
 
         let mut protos: Vec<PathBuf> = Vec::new();
         let mut sets: Vec<prost_types::FileDescriptorProto> = Vec::new();
+        // Which -s path each file of a descriptor set came from.
+        let mut set_origin: Vec<(String, PathBuf)> = Vec::new();
         let mut default_includes: Vec<PathBuf> = Vec::new();
         for path in paths {
             let meta = fs::metadata(path)
@@ -95,7 +97,10 @@ impl Schema {
             let bytes = fs::read(path)
                 .with_context(|| format!("cannot read schema '{}'", path.display()))?;
             match classify(path, &bytes) {
-                SchemaFile::DescriptorSet(set) => sets.extend(set.file),
+                SchemaFile::DescriptorSet(set) => {
+                    set_origin.extend(set.file.iter().map(|f| (f.name().to_owned(), path.clone())));
+                    sets.extend(set.file);
+                }
                 SchemaFile::Proto => {
                     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                     let dir = if dir.as_os_str().is_empty() {
@@ -137,10 +142,20 @@ impl Schema {
         let mut compiler = protox::Compiler::with_file_resolver(resolver);
 
         for name in &set_names {
-            compiler
-                .open_file(name)
-                .map_err(|e| anyhow!("{}", describe_protox_error(&e, &includes)))
-                .with_context(|| format!("cannot load descriptor set file '{name}'"))?;
+            compiler.open_file(name).map_err(|e| {
+                let origin = set_origin
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, p)| p.display().to_string())
+                    .unwrap_or_default();
+                let hint = if e.is_file_not_found() {
+                    "\n  hint: make the set with `protoc --include_imports`, or also pass a schema that has the missing file"
+                } else {
+                    ""
+                };
+                anyhow!("{}", describe_protox_error(&e, &includes))
+                    .context(format!("cannot load '{name}' from the descriptor set '{origin}'{hint}"))
+            })?;
         }
         for path in &protos {
             compiler.open_file(path).map_err(|e| {
@@ -366,7 +381,15 @@ fn classify(path: &Path, bytes: &[u8]) -> SchemaFile {
 /// protox's `Debug` is `file:line:col: message`; make the file a path the user
 /// can open when it lives under an import root.
 fn describe_protox_error(err: &protox::Error, includes: &[PathBuf]) -> String {
-    let text = format!("{err:?}");
+    let mut text = format!("{err:?}");
+    // Without a position protox writes `name:message`; give it a space.
+    if let Some(name) = err.file() {
+        if let Some(rest) = text.strip_prefix(&format!("{name}:")) {
+            if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                text = format!("{name}: {rest}");
+            }
+        }
+    }
     if let Some(name) = err.file() {
         if let Some(rest) = text.strip_prefix(name) {
             if rest.starts_with(':') {

@@ -200,6 +200,8 @@ pub fn c_escape(bytes: &[u8]) -> String {
 }
 
 /// protobuf's `SimpleFtoa`: `%.6g`, or `%.9g` when that does not read back.
+/// Its read-back (`safe_strtof`) refuses subnormal results, so subnormals
+/// always get nine digits.
 pub fn format_float(v: f32) -> String {
     if v.is_nan() {
         return "nan".into();
@@ -208,7 +210,7 @@ pub fn format_float(v: f32) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     let short = format_g(f64::from(v), 6);
-    if short.parse::<f32>().ok() == Some(v) {
+    if !v.is_subnormal() && short.parse::<f32>().ok() == Some(v) {
         short
     } else {
         format_g(f64::from(v), 9)
@@ -273,6 +275,7 @@ mod tests {
         assert_eq!(format_float(1e10), "1e+10");
         assert_eq!(format_float(3.4028235e38), "3.40282347e+38");
         assert_eq!(format_float(-0.0), "-0");
+        assert_eq!(format_float(f32::from_bits(1)), "1.40129846e-45");
         assert_eq!(format_float(123456.79), "123456.789");
         assert_eq!(format_double(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_double(48.8566), "48.8566");
