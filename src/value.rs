@@ -467,7 +467,7 @@ fn round_floats_to_f32(value: &mut serde_json::Value, desc: &MessageDescriptor) 
 
 /// One message in text format.
 pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage> {
-    check_text_depth(text)?;
+    let text = &*prepare_text(text)?;
     DynamicMessage::parse_text_format(desc.clone(), text)
         .map_err(|e| anyhow!("{}", describe_text_error(text, &e)))
         .with_context(|| format!("not a valid {} in text format", desc.full_name()))
@@ -488,28 +488,43 @@ fn describe_text_error(text: &str, err: &prost_reflect::text_format::ParseError)
     }
 }
 
-/// The text parser recurses; refuse hostile nesting before it runs.
-fn check_text_depth(text: &str) -> Result<()> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    let mut line = 1;
-    for b in text.bytes() {
-        if b == b'\n' {
-            line += 1;
-        }
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == q || b == b'\n' {
-                quote = None;
-            }
-            continue;
-        }
+/// Readies text-format input for prost-reflect's parser:
+/// - refuses nesting deeper than [`MAX_TEXT_DEPTH`] (the parser recurses, so
+///   hostile input would overflow the stack);
+/// - writes the optional `:` in `field [{...}, {...}]` (a list of messages
+///   without a colon, which protoc accepts and prost-reflect does not).
+fn prepare_text(text: &str) -> Result<std::borrow::Cow<'_, str>> {
+    #[derive(PartialEq)]
+    enum Prev {
+        Colon,
+        Other,
+    }
+    let bytes = text.as_bytes();
+    let mut inserts: Vec<usize> = Vec::new();
+    let (mut depth, mut line, mut i) = (0usize, 1usize, 0usize);
+    let mut prev = Prev::Other;
+    while i < bytes.len() {
+        let b = bytes[i];
         match b {
-            b'"' | b'\'' => quote = Some(b),
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i < bytes.len() && bytes[i] == b {
+                    i += 1;
+                }
+                prev = Prev::Other;
+            }
             b'{' | b'<' | b'[' => {
                 depth += 1;
                 if depth > MAX_TEXT_DEPTH {
@@ -517,12 +532,64 @@ fn check_text_depth(text: &str) -> Result<()> {
                         "line {line}: text format nested deeper than {MAX_TEXT_DEPTH} levels"
                     ));
                 }
+                i += 1;
+                prev = Prev::Other;
             }
-            b'}' | b'>' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            b'}' | b'>' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+                prev = Prev::Other;
+            }
+            b':' => {
+                i += 1;
+                prev = Prev::Colon;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                // A name (not a value after ':') followed by '[' opens a
+                // list of messages.
+                if prev != Prev::Colon && next_significant(bytes, i) == Some(b'[') {
+                    inserts.push(i);
+                }
+                prev = Prev::Other;
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                prev = Prev::Other;
+            }
         }
     }
-    Ok(())
+    if inserts.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len() + inserts.len());
+    let mut last = 0;
+    for at in inserts {
+        out.push_str(&text[last..at]);
+        out.push(':');
+        last = at;
+    }
+    out.push_str(&text[last..]);
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// The next byte that is not whitespace or inside a `#` comment.
+fn next_significant(bytes: &[u8], mut i: usize) -> Option<u8> {
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            b => return Some(b),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -559,6 +626,39 @@ mod tests {
         );
         // Really out of range stays an error.
         assert!(message_from_json(&desc, r#"{"cabin_temp_c": 1e39}"#).is_err());
+    }
+
+    #[test]
+    fn text_lists_of_messages_may_omit_the_colon() {
+        let schema = Schema::builtin().unwrap();
+        let desc = schema.message("cvp.VehicleTelemetryMessage").unwrap();
+        for text in [
+            r#"tires [{position: "FL"}, {position: "FR"}]"#,
+            "tires # the list\n [{position: \"FL\"}, {position: \"FR\"}]",
+            r#"tires: [{position: "FL"}, {position: "FR"}]"#,
+        ] {
+            let m = message_from_text(&desc, text).unwrap();
+            assert_eq!(
+                m.get_field_by_name("tires")
+                    .unwrap()
+                    .as_list()
+                    .unwrap()
+                    .len(),
+                2,
+                "{text}"
+            );
+        }
+        // A value followed by an extension name is not a list.
+        assert_eq!(
+            prepare_text("type: COMMAND [x.y]: 1").unwrap(),
+            "type: COMMAND [x.y]: 1"
+        );
+        assert!(
+            prepare_text(&"a {".repeat(100_000))
+                .unwrap_err()
+                .to_string()
+                .contains("deeper than")
+        );
     }
 
     #[test]

@@ -417,7 +417,6 @@ fn float_subnormals_print_as_protoc_prints_them() {
 /// Text format allows a list of messages after a field name without `:`
 /// (`tires [{...}, {...}]`); protoc reads it, commander refuses it.
 #[test]
-#[ignore = "bug: text input `field [{...}]` (message list without ':') is refused; protoc accepts it"]
 fn message_lists_without_colon_are_read() {
     let Some(protoc) = Protoc::sample() else {
         return;
