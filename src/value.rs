@@ -401,47 +401,91 @@ pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<Dynamic
             .and_then(|msg| de.end().map(|()| msg));
     match first {
         Ok(msg) => Ok(msg),
-        // prost-reflect refuses float values above f32::MAX even when they
-        // round to it, such as the shortest form of FLT_MAX itself
-        // (3.4028235e38), which every JSON printer writes. Round them as the
-        // other runtimes do, then read again.
-        Err(e) if e.to_string().contains("float value out of range") => {
-            let mut value: serde_json::Value = serde_json::from_str(json)?;
-            round_floats_to_f32(&mut value, desc);
-            DynamicMessage::deserialize_with_options(desc.clone(), value, &deserialize_options())
-                .with_context(|| format!("not a valid {} in JSON", desc.full_name()))
-        }
+        // prost-reflect refuses some JSON the other runtimes read; put it in
+        // the form it takes and read again.
         Err(e) => {
-            Err(anyhow::Error::from(e).context(format!("not a valid {} in JSON", desc.full_name())))
+            let retry = serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|mut value| normalize_json(&mut value, desc).then_some(value));
+            match retry {
+                Some(value) => DynamicMessage::deserialize_with_options(
+                    desc.clone(),
+                    value,
+                    &deserialize_options(),
+                )
+                .with_context(|| format!("not a valid {} in JSON", desc.full_name())),
+                None => Err(anyhow::Error::from(e)
+                    .context(format!("not a valid {} in JSON", desc.full_name()))),
+            }
         }
     }
 }
 
-/// Replaces JSON numbers in `float` fields that lie beyond f32::MAX but
-/// round to it with f32::MAX itself (walking `value` along `desc`).
-fn round_floats_to_f32(value: &mut serde_json::Value, desc: &MessageDescriptor) {
-    fn fix(v: &mut serde_json::Value, kind: &Kind) {
+/// Rewrites, along `desc`, the JSON prost-reflect refuses but protobuf's
+/// JSON mapping allows; returns whether anything changed:
+/// - numbers in `float` fields beyond f32::MAX that round to it (such as
+///   3.4028235e38, the shortest form of FLT_MAX, which JSON printers write);
+/// - an Any holding `google.protobuf.Empty` written as just its `@type`
+///   (prost-reflect wants `"value": {}`).
+fn normalize_json(value: &mut serde_json::Value, desc: &MessageDescriptor) -> bool {
+    fn fix(v: &mut serde_json::Value, kind: &Kind) -> bool {
         match (kind, v) {
             (Kind::Float, serde_json::Value::Number(n)) => {
-                if let Some(x) = n.as_f64() {
-                    let rounded = x as f32;
-                    if x.abs() > f64::from(f32::MAX) && rounded.is_finite() {
-                        if let Some(r) = serde_json::Number::from_f64(f64::from(rounded)) {
-                            *n = r;
-                        }
+                let Some(x) = n.as_f64() else { return false };
+                let rounded = x as f32;
+                if x.abs() > f64::from(f32::MAX) && rounded.is_finite() {
+                    if let Some(r) = serde_json::Number::from_f64(f64::from(rounded)) {
+                        *n = r;
+                        return true;
                     }
                 }
+                false
             }
             (Kind::Message(m), v) if m.full_name() == "google.protobuf.FloatValue" => {
                 fix(v, &Kind::Float)
             }
-            (Kind::Message(m), v @ serde_json::Value::Object(_)) => round_floats_to_f32(v, m),
-            _ => {}
+            (Kind::Message(m), serde_json::Value::Object(obj))
+                if m.full_name() == "google.protobuf.Any" =>
+            {
+                let Some(name) = obj
+                    .get("@type")
+                    .and_then(|t| t.as_str())
+                    .and_then(|t| t.rsplit('/').next())
+                else {
+                    return false;
+                };
+                let Some(inner) = m.parent_pool().get_message_by_name(name) else {
+                    return false;
+                };
+                match inner.full_name() {
+                    "google.protobuf.Empty" if !obj.contains_key("value") => {
+                        obj.insert(
+                            "value".into(),
+                            serde_json::Value::Object(Default::default()),
+                        );
+                        true
+                    }
+                    n if n.starts_with("google.protobuf.") => obj
+                        .get_mut("value")
+                        .is_some_and(|v| fix(v, &Kind::Message(inner.clone()))),
+                    _ => {
+                        let mut inner_value = serde_json::Value::Object(std::mem::take(obj));
+                        let changed = normalize_json(&mut inner_value, &inner);
+                        if let serde_json::Value::Object(o) = inner_value {
+                            *obj = o;
+                        }
+                        changed
+                    }
+                }
+            }
+            (Kind::Message(m), v @ serde_json::Value::Object(_)) => normalize_json(v, m),
+            _ => false,
         }
     }
     let serde_json::Value::Object(map) = value else {
-        return;
+        return false;
     };
+    let mut changed = false;
     for (key, v) in map.iter_mut() {
         let Some(field) = desc
             .get_field_by_json_name(key)
@@ -453,16 +497,17 @@ fn round_floats_to_f32(value: &mut serde_json::Value, desc: &MessageDescriptor) 
             Kind::Message(entry) if field.is_map() => entry.map_entry_value_field().kind(),
             k => k,
         };
-        match v {
+        changed |= match v {
             serde_json::Value::Array(items) if field.is_list() => {
-                items.iter_mut().for_each(|i| fix(i, &kind))
+                items.iter_mut().fold(false, |c, i| fix(i, &kind) | c)
             }
             serde_json::Value::Object(entries) if field.is_map() => {
-                entries.values_mut().for_each(|i| fix(i, &kind))
+                entries.values_mut().fold(false, |c, i| fix(i, &kind) | c)
             }
             other => fix(other, &kind),
-        }
+        };
     }
+    changed
 }
 
 /// One message in text format.

@@ -701,7 +701,6 @@ fn wrappers_with_non_finite_values_in_json() {
 /// fields, none, go inline); commander writes `"value": {}` and refuses the
 /// standard form.
 #[test]
-#[ignore = "bug: Any holding Empty is written as {\"@type\":...,\"value\":{}} and the standard {\"@type\":...} is refused"]
 fn any_holding_empty_in_json_is_just_the_type() {
     let hex = "522b0a29747970652e676f6f676c65617069732e636f6d2f676f6f676c652e70726f746f6275662e456d707479";
     let json = r#"{"any":{"@type":"type.googleapis.com/google.protobuf.Empty"}}"#;

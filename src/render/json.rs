@@ -105,7 +105,11 @@ enum Special {
     Timestamp,
     Duration,
     Wrapper(Ty),
-    /// Any, Struct, Value, ListValue, FieldMask, Empty, and messages with
+    /// `{"@type": URL, ...}`: the packed message's members inline, or its
+    /// JSON under "value" when it is a well-known type with a JSON form of
+    /// its own.
+    Any,
+    /// Struct, Value, ListValue, FieldMask, Empty, and messages with
     /// extensions: prost-reflect's serializer.
     Dynamic,
 }
@@ -198,8 +202,8 @@ impl JsonWriter {
             "google.protobuf.BoolValue" => Special::Wrapper(Ty::Bool),
             "google.protobuf.StringValue" => Special::Wrapper(Ty::String),
             "google.protobuf.BytesValue" => Special::Wrapper(Ty::Bytes),
-            "google.protobuf.Any"
-            | "google.protobuf.Struct"
+            "google.protobuf.Any" => Special::Any,
+            "google.protobuf.Struct"
             | "google.protobuf.Value"
             | "google.protobuf.ListValue"
             | "google.protobuf.FieldMask"
@@ -416,14 +420,37 @@ impl JsonWriter {
             Special::Timestamp => return self.timestamp(buf, out),
             Special::Duration => return self.duration(buf, out),
             Special::Wrapper(ty) => return self.wrapper(ty, buf, out, depth, level),
+            Special::Any => return self.any(plan, buf, out, depth, level),
             Special::Dynamic => {
                 let msg = DynamicMessage::decode(plan.desc.clone(), buf).map_err(|_| Bail)?;
                 return self.serde_fallback(&msg, out, level).map_err(|_| Bail);
             }
         }
-
         out.push(b'{');
         let mut first = true;
+        self.members(idx, buf, out, depth, level, &mut first)?;
+        if !first {
+            self.newline(out, level);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// The members of a message's JSON object, written after whatever the
+    /// object already holds (`first` says whether that is nothing).
+    fn members(
+        &self,
+        idx: u32,
+        buf: &[u8],
+        out: &mut Vec<u8>,
+        depth: usize,
+        level: usize,
+        first: &mut bool,
+    ) -> Fast<()> {
+        let plan = &self.msgs[idx as usize];
+        if plan.special != Special::None {
+            return Err(Bail);
+        }
         let mut pos = 0;
         let mut last_number = 0u32;
         let mut run: Option<Run> = None;
@@ -447,11 +474,11 @@ impl JsonWriter {
             }
             last_number = number;
             if let Some(r) = run.take() {
-                self.close_run(r, out, &mut first, level);
+                self.close_run(r, out, first, level);
             }
             if self.opts.emit_defaults {
                 for d in &plan.fields[next_default..fi] {
-                    self.write_field_default(d, out, &mut first, level);
+                    self.write_field_default(d, out, first, level);
                 }
             }
             next_default = fi + 1;
@@ -464,18 +491,18 @@ impl JsonWriter {
             match f.card {
                 Card::Single => {
                     let mark = out.len();
-                    let was_first = first;
-                    self.key(out, &mut first, level, &f.key);
+                    let was_first = *first;
+                    self.key(out, first, level, &f.key);
                     let is_default = self.value(f.ty, wt, buf, &mut pos, out, depth, level + 1)?;
                     if is_default && !f.presence && !self.opts.emit_defaults {
                         out.truncate(mark);
-                        first = was_first;
+                        *first = was_first;
                     }
                 }
                 Card::Repeated | Card::Map { .. } => {
                     let mark = out.len();
-                    let was_first = first;
-                    self.key(out, &mut first, level, &f.key);
+                    let was_first = *first;
+                    self.key(out, first, level, &f.key);
                     out.push(if matches!(f.card, Card::Map { .. }) {
                         b'{'
                     } else {
@@ -494,17 +521,13 @@ impl JsonWriter {
             }
         }
         if let Some(r) = run.take() {
-            self.close_run(r, out, &mut first, level);
+            self.close_run(r, out, first, level);
         }
         if self.opts.emit_defaults {
             for d in &plan.fields[next_default..] {
-                self.write_field_default(d, out, &mut first, level);
+                self.write_field_default(d, out, first, level);
             }
         }
-        if !first {
-            self.newline(out, level);
-        }
-        out.push(b'}');
         Ok(())
     }
 
@@ -823,6 +846,58 @@ impl JsonWriter {
             return Err(Bail);
         }
         Ok(n)
+    }
+
+    fn any(
+        &self,
+        plan: &MsgPlan,
+        buf: &[u8],
+        out: &mut Vec<u8>,
+        depth: usize,
+        level: usize,
+    ) -> Fast<()> {
+        // Last occurrence wins for both fields, as when decoding.
+        let (mut url, mut value): (&str, &[u8]) = ("", &[]);
+        let mut pos = 0;
+        while pos < buf.len() {
+            let (n, wt) = wire::read_key(buf, &mut pos).ok_or(Bail)?;
+            match (n, wt) {
+                (1, WireType::Len) => {
+                    url = std::str::from_utf8(wire::read_len(buf, &mut pos).ok_or(Bail)?)
+                        .map_err(|_| Bail)?
+                }
+                (2, WireType::Len) => value = wire::read_len(buf, &mut pos).ok_or(Bail)?,
+                (1 | 2, _) => return Err(Bail),
+                _ => wire::skip_value(buf, &mut pos, n, wt, depth).ok_or(Bail)?,
+            }
+        }
+        if url.is_empty() && value.is_empty() {
+            out.extend_from_slice(b"{}");
+            return Ok(());
+        }
+        let name = url.rsplit('/').next().unwrap_or_default();
+        // An unknown type: the slow path reports it.
+        let inner = plan
+            .desc
+            .parent_pool()
+            .get_message_by_name(name)
+            .ok_or(Bail)?;
+        let writer = JsonWriter::new(&inner, self.opts);
+        out.push(b'{');
+        let mut first = true;
+        self.key(out, &mut first, level, "\"@type\"");
+        write_str(out, url);
+        if inner.full_name() == "google.protobuf.Empty" {
+            // No JSON form of its own and no fields: just the type.
+        } else if writer.msgs[0].special == Special::None {
+            writer.members(0, value, out, depth + 1, level, &mut first)?;
+        } else {
+            self.key(out, &mut first, level, "\"value\"");
+            writer.message(0, value, out, depth + 1, level + 1)?;
+        }
+        self.newline(out, level);
+        out.push(b'}');
+        Ok(())
     }
 
     fn timestamp(&self, buf: &[u8], out: &mut Vec<u8>) -> Fast<()> {

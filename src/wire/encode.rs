@@ -16,6 +16,12 @@ pub fn encode_to_vec(msg: &DynamicMessage) -> Vec<u8> {
 /// written), packed where the field is packed, unknown fields last.
 pub fn encode(msg: &DynamicMessage, out: &mut Vec<u8>) {
     let desc = msg.descriptor();
+    if desc.full_name() == "google.protobuf.Any" {
+        if let Some(canonical) = canonical_any(msg) {
+            canonical.encode_raw_into(out);
+            return;
+        }
+    }
     let mut exts: Vec<_> = msg.extensions().collect();
     exts.sort_by_key(|(e, _)| e.number());
     let mut exts = exts.into_iter().peekable();
@@ -211,5 +217,43 @@ pub(crate) fn map_key_value(key: &MapKey) -> Value {
         MapKey::U32(v) => Value::U32(*v),
         MapKey::U64(v) => Value::U64(*v),
         MapKey::String(v) => Value::String(v.clone()),
+    }
+}
+
+/// An Any whose packed bytes are re-encoded canonically (they were written by
+/// whoever built the Any, perhaps with map entries in random order), when
+/// its type is known and the bytes decode.
+fn canonical_any(msg: &DynamicMessage) -> Option<CanonicalAny> {
+    let url = msg.get_field_by_name("type_url")?.as_str()?.to_owned();
+    let value = msg.get_field_by_name("value")?.as_bytes()?.clone();
+    let name = url.rsplit('/').next()?;
+    let desc = msg.descriptor().parent_pool().get_message_by_name(name)?;
+    let inner = DynamicMessage::decode(desc, value).ok()?;
+    if msg.unknown_fields().next().is_some() {
+        return None;
+    }
+    Some(CanonicalAny {
+        url,
+        value: encode_to_vec(&inner),
+    })
+}
+
+struct CanonicalAny {
+    url: String,
+    value: Vec<u8>,
+}
+
+impl CanonicalAny {
+    fn encode_raw_into(&self, out: &mut Vec<u8>) {
+        if !self.url.is_empty() {
+            write_key(out, 1, WireType::Len);
+            write_varint(out, self.url.len() as u64);
+            out.extend_from_slice(self.url.as_bytes());
+        }
+        if !self.value.is_empty() {
+            write_key(out, 2, WireType::Len);
+            write_varint(out, self.value.len() as u64);
+            out.extend_from_slice(&self.value);
+        }
     }
 }
