@@ -59,6 +59,7 @@ impl Schema {
     pub fn compile_builtin(dir: &Path) -> Result<Vec<u8>> {
         let schema = Schema::load(&[dir.to_path_buf()], &[])?;
         let mut set = prost_types::FileDescriptorSet::default();
+        set.file.push(option_stubs());
         for file in schema.pool.file_descriptor_protos() {
             let mut file = file.clone();
             file.source_code_info = None;
@@ -218,7 +219,9 @@ impl Schema {
         // The common case, a full name of the schema's own, without building
         // the candidate list.
         if let Some(m) = self.pool.get_message_by_name(wanted) {
-            return Ok(Named::Message(m));
+            if m.parent_file().name() != OPTION_STUBS_FILE {
+                return Ok(Named::Message(m));
+            }
         }
         // The schema's own types first; the global well-known types (slower
         // to load) only when those do not answer. A schema's own `Timestamp`
@@ -262,7 +265,7 @@ impl Schema {
         };
         for pool in pools {
             let mut add = |full: &str, file: &str, named: Named| {
-                if !out.iter().any(|c| c.full == full) {
+                if file != OPTION_STUBS_FILE && !out.iter().any(|c| c.full == full) {
                     out.push(Candidate {
                         full: full.to_owned(),
                         well_known: is_well_known_file(file),
@@ -335,9 +338,46 @@ enum Kinds {
     All,
 }
 
+/// A file of empty `google.protobuf.*Options` messages, embedded with the
+/// sample protocol.
+///
+/// Building a pool reads every file's options (the WKT files' `java_package`,
+/// the `map_entry` of map fields) as messages of those types; without them in
+/// the pool, prost-reflect loads its whole global set of well-known types,
+/// descriptor.proto included: a third of a short run. Empty stubs are enough
+/// to read the options (their values stay as unknown fields; `map_entry` is
+/// read from the typed options), and they are hidden from names and lists.
+pub const OPTION_STUBS_FILE: &str = "commander/option-stubs.proto";
+
+fn option_stubs() -> prost_types::FileDescriptorProto {
+    let message = |name: &str| prost_types::DescriptorProto {
+        name: Some(name.to_owned()),
+        ..Default::default()
+    };
+    prost_types::FileDescriptorProto {
+        name: Some(OPTION_STUBS_FILE.to_owned()),
+        package: Some("google.protobuf".to_owned()),
+        syntax: Some("proto2".to_owned()),
+        message_type: [
+            "FileOptions",
+            "MessageOptions",
+            "FieldOptions",
+            "OneofOptions",
+            "EnumOptions",
+            "EnumValueOptions",
+            "ServiceOptions",
+            "MethodOptions",
+        ]
+        .into_iter()
+        .map(message)
+        .collect(),
+        ..Default::default()
+    }
+}
+
 /// Is the file a well-known-types file, hidden from `list` unless asked?
 pub fn is_well_known_file(name: &str) -> bool {
-    name.starts_with("google/protobuf/")
+    name.starts_with("google/protobuf/") || name == OPTION_STUBS_FILE
 }
 
 enum SchemaFile {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use prost_reflect::DescriptorPool;
 
 use crate::cli::ListArgs;
-use crate::schema::{Schema, is_well_known_file};
+use crate::schema::{OPTION_STUBS_FILE, Schema, is_well_known_file};
 
 pub fn run(schema: &Schema, args: &ListArgs) -> Result<ExitCode> {
     let names = names(schema, args);
@@ -33,7 +33,8 @@ pub fn names(schema: &Schema, args: &ListArgs) -> Vec<String> {
     };
     let mut out: Vec<String> = Vec::new();
     for pool in pools {
-        let keep = |file: &str| args.all || !is_well_known_file(file);
+        let keep =
+            |file: &str| file != OPTION_STUBS_FILE && (args.all || !is_well_known_file(file));
         if want_messages {
             out.extend(
                 pool.all_messages()
