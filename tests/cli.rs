@@ -1556,7 +1556,6 @@ fn decode_raw_guesses_strings_messages_and_packed_numbers() {
 }
 
 #[test]
-#[ignore = "bug: --raw reads packed fixed32/double only as varints: [1.5] shows as 'packed varints? [0, 0, 0, 0, 0, 0, 8184]'"]
 fn decode_raw_guesses_packed_fixed_width_numbers() {
     // HighSpeedTelemetryMessage: wheel_ticks (fixed32) [1, 2], latitude (double) [1.5].
     let r = run(&[

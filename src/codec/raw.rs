@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use crate::render::text::c_escape;
 use crate::wire::{self, MAX_DEPTH, WireType};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,12 +24,34 @@ pub enum RawValue {
     /// Printable UTF-8.
     String(String),
     Message(Vec<RawField>),
-    /// Neither text nor a message; `packed` is its reading as packed varints.
+    /// Neither text nor a message; `packed` is its reading as packed numbers.
     Bytes {
         data: Vec<u8>,
-        packed: Option<Vec<u64>>,
+        packed: Option<Packed>,
     },
     Group(Vec<RawField>),
+}
+
+/// A reading of a byte string as a packed repeated field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Packed {
+    Doubles(Vec<f64>),
+    Floats(Vec<f32>),
+    Fixed32(Vec<u32>),
+    Varints(Vec<u64>),
+}
+
+impl std::fmt::Display for Packed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::render::text::{format_double, format_float};
+        let (kind, items): (&str, Vec<String>) = match self {
+            Packed::Doubles(v) => ("doubles", v.iter().map(|x| format_double(*x)).collect()),
+            Packed::Floats(v) => ("floats", v.iter().map(|x| format_float(*x)).collect()),
+            Packed::Fixed32(v) => ("fixed32", v.iter().map(u32::to_string).collect()),
+            Packed::Varints(v) => ("varints", v.iter().map(u64::to_string).collect()),
+        };
+        write!(f, "packed {kind}? [{}]", items.join(", "))
+    }
 }
 
 /// Why bytes are not a message, and where.
@@ -139,18 +162,47 @@ fn guess_len(data: &[u8], depth: usize) -> RawValue {
         (None, Some(m)) => RawValue::Message(m),
         (None, None) => RawValue::Bytes {
             data: data.to_vec(),
-            packed: packed_varints(data),
+            packed: packed_reading(data),
         },
     }
 }
 
-fn packed_varints(data: &[u8]) -> Option<Vec<u64>> {
+/// The likeliest packed reading: doubles or floats when every value is a
+/// plausible real number, fixed32 when every value is a small integer, else
+/// varints when the bytes are a run of at least two of them.
+fn packed_reading(data: &[u8]) -> Option<Packed> {
+    let nonzero = data.iter().any(|&b| b != 0);
+    if nonzero && data.len() % 8 == 0 {
+        let v: Vec<f64> = data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        if v.iter().all(|x| plausible_float(*x).is_some()) {
+            return Some(Packed::Doubles(v));
+        }
+    }
+    if nonzero && data.len() % 4 == 0 {
+        let bits: Vec<u32> = data
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let floats: Vec<f32> = bits.iter().map(|b| f32::from_bits(*b)).collect();
+        if floats
+            .iter()
+            .all(|x| plausible_float(f64::from(*x)).is_some())
+        {
+            return Some(Packed::Floats(floats));
+        }
+        if bits.iter().all(|b| *b < 1 << 24) {
+            return Some(Packed::Fixed32(bits));
+        }
+    }
     let mut pos = 0;
     let mut out = Vec::new();
     while pos < data.len() {
         out.push(wire::read_varint(data, &mut pos)?);
     }
-    (out.len() >= 2).then_some(out)
+    (out.len() >= 2).then_some(Packed::Varints(out))
 }
 
 /// A float reading of a fixed-width value, when it looks like a real number.
@@ -169,11 +221,25 @@ pub fn f64_reading(bits: u64) -> Option<f64> {
 /// Renders like `protoc --decode_raw`, with extra readings as `#` comments.
 pub fn to_text(fields: &[RawField]) -> String {
     let mut out = String::new();
-    write_text(fields, 0, &mut out);
+    write_text(fields, 0, None, &mut out);
     out
 }
 
-fn write_text(fields: &[RawField], indent: usize, out: &mut String) {
+/// [`to_text`] with strings and bytes cut after `cap` bytes (for table cells).
+pub fn to_text_capped(fields: &[RawField], cap: usize) -> String {
+    let mut out = String::new();
+    write_text(fields, 0, Some(cap), &mut out);
+    out
+}
+
+fn capped(data: &[u8], cap: Option<usize>) -> (&[u8], Option<usize>) {
+    match cap {
+        Some(c) if data.len() > c => (&data[..c], Some(data.len() - c)),
+        _ => (data, None),
+    }
+}
+
+fn write_text(fields: &[RawField], indent: usize, cap: Option<usize>, out: &mut String) {
     for f in fields {
         let pad = "  ".repeat(indent);
         match &f.value {
@@ -207,29 +273,26 @@ fn write_text(fields: &[RawField], indent: usize, out: &mut String) {
                 out.push('\n');
             }
             RawValue::String(s) => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{}: \"{}\"",
-                    f.number,
-                    crate::render::text::c_escape(s.as_bytes())
-                );
+                let (shown, more) = capped(s.as_bytes(), cap);
+                let _ = write!(out, "{pad}{}: \"{}\"", f.number, c_escape(shown));
+                if let Some(more) = more {
+                    let _ = write!(out, "  # … {more} more bytes");
+                }
+                out.push('\n');
             }
             RawValue::Bytes { data, packed } => {
-                let _ = write!(
-                    out,
-                    "{pad}{}: \"{}\"",
-                    f.number,
-                    crate::render::text::c_escape(data)
-                );
-                if let Some(p) = packed {
-                    let list: Vec<String> = p.iter().map(u64::to_string).collect();
-                    let _ = write!(out, "  # packed varints? [{}]", list.join(", "));
+                let (shown, more) = capped(data, cap);
+                let _ = write!(out, "{pad}{}: \"{}\"", f.number, c_escape(shown));
+                if let Some(more) = more {
+                    let _ = write!(out, "  # … {more} more bytes");
+                } else if let Some(reading) = packed {
+                    let _ = write!(out, "  # {reading}");
                 }
                 out.push('\n');
             }
             RawValue::Message(m) | RawValue::Group(m) => {
                 let _ = writeln!(out, "{pad}{} {{", f.number);
-                write_text(m, indent + 1, out);
+                write_text(m, indent + 1, cap, out);
                 let _ = writeln!(out, "{pad}}}");
             }
         }

@@ -348,6 +348,9 @@ impl JsonWriter {
             return Ok(());
         }
         out.truncate(start);
+        // prost-reflect's serializer expands Any payloads without a depth
+        // limit: refuse hostile nesting before it runs.
+        wire::check_nesting(msg).map_err(anyhow::Error::msg)?;
         self.serde_fallback(msg, out, 0)
     }
 

@@ -12,8 +12,14 @@ use crate::codec::raw;
 pub use json::{JsonOptions, JsonWriter};
 
 /// Decodes `bytes` as `desc`; a malformed message's error says at which byte.
+///
+/// The nesting of messages packed in Any fields is checked too, since tables
+/// and text expand them.
 pub fn decode_message(desc: &MessageDescriptor, bytes: &[u8]) -> Result<DynamicMessage> {
-    DynamicMessage::decode(desc.clone(), bytes).map_err(|e| explain_decode_error(bytes, e.into()))
+    let msg = DynamicMessage::decode(desc.clone(), bytes)
+        .map_err(|e| explain_decode_error(bytes, e.into()))?;
+    crate::wire::check_nesting(&msg).map_err(anyhow::Error::msg)?;
+    Ok(msg)
 }
 
 /// prost's errors say what but not where; when the bytes are not even a

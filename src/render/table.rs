@@ -16,6 +16,15 @@ use crate::render::text::{c_escape, format_double, format_float, present_value};
 const HEX_LINE_BYTES: usize = 32;
 /// Repeated scalars are shown this many to a line.
 const ITEMS_PER_LINE: usize = 8;
+/// Tables nest this deep; deeper sub-messages are shown as text format
+/// inside the cell (a table around a table re-pads every line of it, so
+/// deep nesting would grow the output with the square of the depth).
+const MAX_TABLE_DEPTH: usize = 8;
+/// Lines of text inside a cell are broken at this many characters.
+const CELL_LINE: usize = 100;
+/// Without a schema, a byte string that is neither text nor a message is
+/// shown up to this many bytes in a table (`-o text` and `-o json` show all).
+const RAW_CELL_BYTES: usize = 1024;
 
 fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -30,10 +39,10 @@ fn new_table(header: &[&str]) -> Table {
 
 /// The table of a decoded message.
 pub fn message_table(msg: &DynamicMessage, emit_defaults: bool) -> String {
-    build(msg, emit_defaults).to_string()
+    build(msg, emit_defaults, 0).to_string()
 }
 
-fn build(msg: &DynamicMessage, emit_defaults: bool) -> Table {
+fn build(msg: &DynamicMessage, emit_defaults: bool, depth: usize) -> Table {
     let mut t = new_table(&["#", "field", "type", "value"]);
     let desc = msg.descriptor();
     let mut rows = 0;
@@ -43,7 +52,7 @@ fn build(msg: &DynamicMessage, emit_defaults: bool) -> Table {
             None if emit_defaults && !field.supports_presence() => msg.get_field(&field),
             None => continue,
         };
-        rows += add_field_rows(&mut t, &field, &value, emit_defaults);
+        rows += add_field_rows(&mut t, &field, &value, emit_defaults, depth);
     }
     let mut exts: Vec<_> = msg.extensions().collect();
     exts.sort_by_key(|(e, _)| e.number());
@@ -52,7 +61,7 @@ fn build(msg: &DynamicMessage, emit_defaults: bool) -> Table {
             Cell::new(ext.number()),
             Cell::new(format!("[{}]", ext.full_name())),
             Cell::new(kind_name(&ext.kind())),
-            Cell::new(display_value(&ext.kind(), value, emit_defaults)),
+            Cell::new(display_value(&ext.kind(), value, emit_defaults, depth)),
         ]);
         rows += 1;
     }
@@ -66,7 +75,7 @@ fn build(msg: &DynamicMessage, emit_defaults: bool) -> Table {
                 Cell::new(f.number),
                 Cell::new("(unknown)"),
                 Cell::new(raw_wire_name(&f.value)),
-                Cell::new(raw_display(&f.value)),
+                Cell::new(raw_display(&f.value, depth)),
             ]);
             rows += 1;
         }
@@ -82,6 +91,7 @@ fn add_field_rows(
     field: &FieldDescriptor,
     value: &Value,
     emit_defaults: bool,
+    depth: usize,
 ) -> usize {
     let kind = field.kind();
     match value {
@@ -106,15 +116,18 @@ fn add_field_rows(
             for (k, v) in &entries {
                 let key = match k {
                     MapKey::String(s) => format!("{:?}", s),
-                    other => {
-                        display_value(&key_kind, &crate::wire::encode::map_key_value(other), false)
-                    }
+                    other => display_value(
+                        &key_kind,
+                        &crate::wire::encode::map_key_value(other),
+                        false,
+                        depth,
+                    ),
                 };
                 t.add_row(vec![
                     Cell::new(field.number()),
                     Cell::new(format!("{}[{key}]", field.name())),
                     Cell::new(&ty),
-                    Cell::new(display_value(&value_kind, v, emit_defaults)),
+                    Cell::new(display_value(&value_kind, v, emit_defaults, depth)),
                 ]);
             }
             entries.len()
@@ -134,7 +147,7 @@ fn add_field_rows(
                     Cell::new(field.number()),
                     Cell::new(format!("{}[{i}]", field.name())),
                     Cell::new(kind_name(&kind)),
-                    Cell::new(display_value(&kind, item, emit_defaults)),
+                    Cell::new(display_value(&kind, item, emit_defaults, depth)),
                 ]);
             }
             items.len()
@@ -142,7 +155,7 @@ fn add_field_rows(
         Value::List(items) => {
             let shown: Vec<String> = items
                 .iter()
-                .map(|v| display_value(&kind, v, emit_defaults))
+                .map(|v| display_value(&kind, v, emit_defaults, depth))
                 .collect();
             let mut text = String::from("[");
             for (i, s) in shown.iter().enumerate() {
@@ -176,7 +189,7 @@ fn add_field_rows(
                 Cell::new(field.number()),
                 Cell::new(field.name()),
                 Cell::new(ty),
-                Cell::new(display_value(&kind, single, emit_defaults)),
+                Cell::new(display_value(&kind, single, emit_defaults, depth)),
             ]);
             1
         }
@@ -212,7 +225,7 @@ pub fn kind_name(kind: &Kind) -> String {
 }
 
 /// One value as a table cell shows it.
-pub fn display_value(kind: &Kind, value: &Value, emit_defaults: bool) -> String {
+pub fn display_value(kind: &Kind, value: &Value, emit_defaults: bool, depth: usize) -> String {
     match value {
         Value::Bool(v) => v.to_string(),
         Value::I32(v) => v.to_string(),
@@ -231,16 +244,36 @@ pub fn display_value(kind: &Kind, value: &Value, emit_defaults: bool) -> String 
             },
             _ => n.to_string(),
         },
-        Value::Message(m) => display_message(m, emit_defaults),
+        Value::Message(m) => display_message(m, emit_defaults, depth),
         Value::List(items) => {
             let shown: Vec<String> = items
                 .iter()
-                .map(|v| display_value(kind, v, emit_defaults))
+                .map(|v| display_value(kind, v, emit_defaults, depth))
                 .collect();
             format!("[{}]", shown.join(", "))
         }
         Value::Map(_) => String::new(),
     }
+}
+
+/// Breaks lines longer than [`CELL_LINE`] characters.
+fn wrap_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / CELL_LINE);
+    for line in text.trim_end_matches('\n').split('\n') {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let mut count = 0;
+        for c in line.chars() {
+            if count == CELL_LINE {
+                out.push('\n');
+                count = 0;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 /// Strings as they are, with control characters escaped so rows stay rows.
@@ -270,7 +303,7 @@ fn display_bytes(b: &[u8]) -> String {
         .join("\n")
 }
 
-fn display_message(m: &DynamicMessage, emit_defaults: bool) -> String {
+fn display_message(m: &DynamicMessage, emit_defaults: bool, depth: usize) -> String {
     let name = m.descriptor().full_name().to_owned();
     let field = |n: &str| m.get_field_by_name(n).map(|v| v.into_owned());
     match name.as_str() {
@@ -302,7 +335,7 @@ fn display_message(m: &DynamicMessage, emit_defaults: bool) -> String {
             && m.descriptor().fields().len() == 1 =>
         {
             let f = m.descriptor().fields().next().expect("one field");
-            display_value(&f.kind(), &m.get_field(&f), emit_defaults)
+            display_value(&f.kind(), &m.get_field(&f), emit_defaults, depth)
         }
         n if n.starts_with("google.protobuf.") => {
             let opts = SerializeOptions::new().use_proto_field_name(true);
@@ -313,22 +346,23 @@ fn display_message(m: &DynamicMessage, emit_defaults: bool) -> String {
                 Err(e) => format!("(cannot show: {e})"),
             }
         }
-        _ => build(m, emit_defaults).to_string(),
+        _ if depth + 1 >= MAX_TABLE_DEPTH => wrap_lines(&crate::render::text::to_text(m)),
+        _ => build(m, emit_defaults, depth + 1).to_string(),
     }
 }
 
 /// The table of a message decoded without a schema.
 pub fn raw_table(fields: &[RawField]) -> String {
-    raw_build(fields).to_string()
+    raw_build(fields, 0).to_string()
 }
 
-fn raw_build(fields: &[RawField]) -> Table {
+fn raw_build(fields: &[RawField], depth: usize) -> Table {
     let mut t = new_table(&["#", "wire", "value"]);
     for f in fields {
         t.add_row(vec![
             Cell::new(f.number),
             Cell::new(raw_wire_name(&f.value)),
-            Cell::new(raw_display(&f.value)),
+            Cell::new(raw_display(&f.value, depth)),
         ]);
     }
     if fields.is_empty() {
@@ -349,7 +383,7 @@ fn raw_wire_name(v: &RawValue) -> &'static str {
     }
 }
 
-fn raw_display(v: &RawValue) -> String {
+fn raw_display(v: &RawValue, depth: usize) -> String {
     match v {
         RawValue::Varint(n) if *n > i64::MAX as u64 => format!("{n}  (int64 {})", *n as i64),
         RawValue::Varint(n) => n.to_string(),
@@ -369,16 +403,24 @@ fn raw_display(v: &RawValue) -> String {
             ),
             None => format!("0x{bits:016x}  (int {})", *bits as i64),
         },
-        RawValue::String(s) => format!("\"{}\"", c_escape_utf8(s)),
+        RawValue::String(s) => wrap_lines(&format!("\"{}\"", c_escape_utf8(s))),
         RawValue::Bytes { data, packed } => {
-            let mut s = display_bytes(data);
+            let mut s = display_bytes(&data[..data.len().min(RAW_CELL_BYTES)]);
+            if data.len() > RAW_CELL_BYTES {
+                s.push_str(&format!(
+                    "\n… {} more bytes (-o text or -o json shows them all)",
+                    data.len() - RAW_CELL_BYTES
+                ));
+            }
             if let Some(p) = packed {
-                let list: Vec<String> = p.iter().map(u64::to_string).collect();
-                s.push_str(&format!("\n(packed varints? [{}])", list.join(", ")));
+                s.push_str(&format!("\n({p})"));
             }
             s
         }
-        RawValue::Message(m) | RawValue::Group(m) => raw_build(m).to_string(),
+        RawValue::Message(m) | RawValue::Group(m) if depth + 1 >= MAX_TABLE_DEPTH => {
+            wrap_lines(&raw::to_text_capped(m, RAW_CELL_BYTES))
+        }
+        RawValue::Message(m) | RawValue::Group(m) => raw_build(m, depth + 1).to_string(),
     }
 }
 

@@ -220,22 +220,35 @@ pub(crate) fn map_key_value(key: &MapKey) -> Value {
     }
 }
 
+/// The message packed in an Any, when its type is in the Any's pool and its
+/// bytes decode.
+pub(crate) fn unpack_any(msg: &DynamicMessage) -> Option<DynamicMessage> {
+    let url = msg.get_field_by_name("type_url")?;
+    let name = url.as_str()?.rsplit('/').next()?;
+    let desc = msg.descriptor().parent_pool().get_message_by_name(name)?;
+    let value = msg.get_field_by_name("value")?.as_bytes()?.clone();
+    DynamicMessage::decode(desc, value).ok()
+}
+
+thread_local! {
+    /// How many Any payloads deep the canonical encoder is.
+    static ANY_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// An Any whose packed bytes are re-encoded canonically (they were written by
 /// whoever built the Any, perhaps with map entries in random order), when
-/// its type is known and the bytes decode.
+/// its type is known and the bytes decode; past [`super::MAX_DEPTH`] Anys
+/// deep, the bytes are kept as they are.
 fn canonical_any(msg: &DynamicMessage) -> Option<CanonicalAny> {
-    let url = msg.get_field_by_name("type_url")?.as_str()?.to_owned();
-    let value = msg.get_field_by_name("value")?.as_bytes()?.clone();
-    let name = url.rsplit('/').next()?;
-    let desc = msg.descriptor().parent_pool().get_message_by_name(name)?;
-    let inner = DynamicMessage::decode(desc, value).ok()?;
-    if msg.unknown_fields().next().is_some() {
+    if msg.unknown_fields().next().is_some() || ANY_DEPTH.get() >= super::MAX_DEPTH {
         return None;
     }
-    Some(CanonicalAny {
-        url,
-        value: encode_to_vec(&inner),
-    })
+    let url = msg.get_field_by_name("type_url")?.as_str()?.to_owned();
+    let inner = unpack_any(msg)?;
+    ANY_DEPTH.set(ANY_DEPTH.get() + 1);
+    let value = encode_to_vec(&inner);
+    ANY_DEPTH.set(ANY_DEPTH.get() - 1);
+    Some(CanonicalAny { url, value })
 }
 
 struct CanonicalAny {

@@ -9,8 +9,52 @@ pub mod encode;
 
 pub use encode::{encode, encode_to_vec};
 
+use prost_reflect::{DynamicMessage, ReflectMessage, Value};
+
 /// Nesting deeper than this is refused (protobuf's own default is 100).
 pub const MAX_DEPTH: usize = 100;
+
+/// Refuses a decoded message whose nesting, counting the messages packed in
+/// `google.protobuf.Any` fields, goes deeper than [`MAX_DEPTH`].
+///
+/// Decoding bounds plain nesting, but an Any's payload is opaque bytes until
+/// something expands it (JSON, text, tables do); this bounds that too.
+pub fn check_nesting(msg: &DynamicMessage) -> Result<(), String> {
+    fn walk(msg: &DynamicMessage, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "messages nested deeper than {MAX_DEPTH} levels (counting those packed in google.protobuf.Any)"
+            ));
+        }
+        if msg.descriptor().full_name() == "google.protobuf.Any" {
+            if let Some(inner) = encode::unpack_any(msg) {
+                walk(&inner, depth + 1)?;
+            }
+        }
+        for (_, value) in msg.fields() {
+            match value {
+                Value::Message(m) => walk(m, depth + 1)?,
+                Value::List(items) => {
+                    for item in items {
+                        if let Value::Message(m) = item {
+                            walk(m, depth + 1)?;
+                        }
+                    }
+                }
+                Value::Map(map) => {
+                    for item in map.values() {
+                        if let Value::Message(m) = item {
+                            walk(m, depth + 1)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    walk(msg, 0)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireType {
