@@ -17,14 +17,21 @@ pub use json::{JsonOptions, JsonWriter};
 /// and text expand them.
 pub fn decode_message(desc: &MessageDescriptor, bytes: &[u8]) -> Result<DynamicMessage> {
     let msg = DynamicMessage::decode(desc.clone(), bytes)
-        .map_err(|e| explain_decode_error(bytes, e.into()))?;
+        .map_err(|e| explain_decode_error(desc, bytes, e.into()))?;
     crate::wire::check_nesting(&msg).map_err(anyhow::Error::msg)?;
     Ok(msg)
 }
 
-/// prost's errors say what but not where; when the bytes are not even a
-/// well-formed message, the schemaless parser can say where.
-fn explain_decode_error(bytes: &[u8], err: anyhow::Error) -> anyhow::Error {
+/// prost's errors say what but not where; walking the bytes along the
+/// descriptor finds the byte offset and the field.
+fn explain_decode_error(
+    desc: &MessageDescriptor,
+    bytes: &[u8],
+    err: anyhow::Error,
+) -> anyhow::Error {
+    if let Some(found) = crate::wire::diagnose(desc, bytes) {
+        return anyhow::anyhow!("{found}");
+    }
     match raw::parse(bytes) {
         Err(raw_err) => anyhow::anyhow!("{raw_err} ({err})"),
         Ok(_) => err,
@@ -114,9 +121,12 @@ impl Renderer {
 
     fn render_inner(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
         match &self.target {
-            Target::Typed { json: Some(w), .. } => {
+            Target::Typed {
+                json: Some(w),
+                desc,
+            } => {
                 w.write(bytes, out)
-                    .map_err(|e| explain_decode_error(bytes, e))?;
+                    .map_err(|e| explain_decode_error(desc, bytes, e))?;
                 out.push(b'\n');
             }
             Target::Typed { desc, json: None } => {

@@ -5,7 +5,10 @@
 //! number order, map entries sorted by key with both key and value present,
 //! and unknown fields last: the bytes protoc and the C++ runtime produce.
 
+mod diagnose;
 pub mod encode;
+
+pub use diagnose::diagnose;
 
 pub use encode::{encode, encode_to_vec};
 
