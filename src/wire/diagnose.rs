@@ -26,7 +26,7 @@ fn walk(
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!(
-            "at byte {base}{}: messages nested deeper than {MAX_DEPTH} levels",
+            "at byte {base}{}: recursion limit: messages nested deeper than {MAX_DEPTH} levels",
             where_(path)
         ));
     }
@@ -75,11 +75,12 @@ fn walk(
         }
         let value_at = pos;
         let truncated = || {
-            format!(
-                "at byte {} ({name}): the {} value is truncated",
-                at(value_at),
-                crate::render::table::kind_name(&kind)
-            )
+            let what = match wt {
+                WireType::Varint => "the varint is truncated or longer than 10 bytes",
+                WireType::I64 => "the 8-byte value is truncated",
+                _ => "the 4-byte value is truncated",
+            };
+            format!("at byte {} ({name}): {what}", at(value_at))
         };
         match wt {
             WireType::Len => {
