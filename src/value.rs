@@ -414,11 +414,52 @@ pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<Dynamic
                     &deserialize_options(),
                 )
                 .with_context(|| format!("not a valid {} in JSON", desc.full_name())),
-                None => Err(anyhow::Error::from(e)
-                    .context(format!("not a valid {} in JSON", desc.full_name()))),
+                None => {
+                    let mut what = format!("not a valid {} in JSON", desc.full_name());
+                    if let Some(key) = key_at(json, e.line(), e.column()) {
+                        what.push_str(&format!(" (the value of \"{key}\")"));
+                    }
+                    Err(anyhow::Error::from(e).context(what))
+                }
             }
         }
     }
+}
+
+/// The object key whose value holds position `line`:`column` (1-based, as
+/// serde_json reports errors) of `json`: prost-reflect's messages say what is
+/// wrong but not in which field.
+fn key_at(json: &str, line: usize, column: usize) -> Option<String> {
+    if line == 0 {
+        return None;
+    }
+    let line_start: usize = json
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let offset = (line_start + column).min(json.len());
+    let bytes = json.as_bytes();
+    // Walk back to the ':' that opened this value, stepping over nested
+    // arrays and objects that closed before the error.
+    let mut depth = 0i32;
+    let mut i = offset;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b']' | b'}' => depth += 1,
+            b'[' | b'{' if depth > 0 => depth -= 1,
+            b'{' => return None,
+            b':' if depth == 0 => {
+                let before = json[..i].trim_end();
+                let body = before.strip_suffix('"')?;
+                let start = body.rfind('"')?;
+                return Some(body[start + 1..].to_owned());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Rewrites, along `desc`, the JSON prost-reflect refuses but protobuf's
@@ -704,6 +745,29 @@ mod tests {
                 .to_string()
                 .contains("deeper than")
         );
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let desc = cmd().descriptor();
+        for (json, key) in [
+            (r#"{"version": -1}"#, "version"),
+            (r#"{"engine_start": {"run_minutes": -1}}"#, "run_minutes"),
+            (
+                r#"{"door_lock": {"doors": ["FRONT_LEFT", "NOPE"]}}"#,
+                "doors",
+            ),
+            (
+                r#"{"type": "COMMAND", "subtype": 1, "priority": "URGENT"}"#,
+                "priority",
+            ),
+        ] {
+            let e = format!("{:#}", message_from_json(&desc, json).unwrap_err());
+            assert!(
+                e.contains(&format!("the value of \"{key}\"")),
+                "{json}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -717,7 +717,6 @@ fn encode_stream_reports_bad_values_with_their_line_and_encodes_the_rest() {
 }
 
 #[test]
-#[ignore = "bug: a bad JSON value on line 2 of a stream is reported as 'line 2' caused by '... at line 1 column 16'"]
 fn encode_stream_error_gives_one_consistent_position() {
     let input = "{\"message_id\":\"a\"}\n{\"message_id\":5x}\n";
     let r = run_with(&["encode", "-m", "CommandMessage"], input.as_bytes());

@@ -189,9 +189,9 @@ impl<W: Write> Encoder<W> {
     /// A stream of JSON values: one per line, several on a line, or one
     /// spread over lines. A bad value is reported with its line and skipped.
     fn json_stream<R: BufRead>(&mut self, mut reader: R) -> Result<()> {
-        // Text read but not yet parsed, and the line number it starts on.
+        // Text read but not yet parsed, and the line and column it starts at.
         let mut pending = String::new();
-        let mut pending_line = 1usize;
+        let (mut pending_line, mut pending_col) = (1usize, 1usize);
         let mut lines_read = 0usize;
         loop {
             let before = pending.len();
@@ -203,7 +203,7 @@ impl<W: Write> Encoder<W> {
                 lines_read += 1;
                 if pending[..before].trim().is_empty() {
                     pending.drain(..before);
-                    pending_line = lines_read;
+                    (pending_line, pending_col) = (lines_read, 1);
                 }
             }
             let mut parsed: Vec<(usize, Result<DynamicMessage>)> = Vec::new();
@@ -211,21 +211,22 @@ impl<W: Write> Encoder<W> {
             let mut stream = serde_json::Deserializer::from_str(&pending).into_iter::<&RawValue>();
             loop {
                 let value_start = consumed + leading_whitespace(&pending[consumed..]);
-                let line = pending_line + pending[..value_start].matches('\n').count();
+                let (line, col) = advance((pending_line, pending_col), &pending[..value_start]);
                 match stream.next() {
                     None => break,
                     Some(Ok(raw)) => {
                         consumed = stream.byte_offset();
-                        parsed.push((line, parse_json(&self.desc, raw.get())));
+                        let outcome =
+                            parse_json(&self.desc, raw.get()).map_err(|e| relocate(e, line, col));
+                        parsed.push((line, outcome));
                     }
                     // A value spread over lines: read on.
                     Some(Err(e)) if e.is_eof() && !at_end => break,
                     Some(Err(e)) => {
-                        let line = pending_line + e.line().saturating_sub(1);
                         let err = if e.is_eof() {
                             anyhow!("the input ends inside a JSON value")
                         } else {
-                            anyhow::Error::from(e)
+                            relocate(anyhow::Error::from(e), pending_line, pending_col)
                         };
                         parsed.push((line, Err(err)));
                         // The rest of the buffer cannot be trusted: drop it.
@@ -234,7 +235,8 @@ impl<W: Write> Encoder<W> {
                     }
                 }
             }
-            pending_line += pending[..consumed].matches('\n').count();
+            (pending_line, pending_col) =
+                advance((pending_line, pending_col), &pending[..consumed]);
             pending.drain(..consumed);
             for (line, outcome) in parsed {
                 match outcome {
@@ -249,6 +251,44 @@ impl<W: Write> Encoder<W> {
             }
         }
     }
+}
+
+/// The line and column reached after reading `text` from `from`.
+fn advance(from: (usize, usize), text: &str) -> (usize, usize) {
+    match text.rfind('\n') {
+        Some(i) => (
+            from.0 + text.matches('\n').count(),
+            text[i + 1..].chars().count() + 1,
+        ),
+        None => (from.0, from.1 + text.chars().count()),
+    }
+}
+
+/// serde_json counts lines and columns from the start of the text it was
+/// given; make the position in an error count from the start of the input,
+/// where that text began at `line`:`col`.
+fn relocate(err: anyhow::Error, line: usize, col: usize) -> anyhow::Error {
+    let Some(json) = err.root_cause().downcast_ref::<serde_json::Error>() else {
+        return err;
+    };
+    if json.line() == 0 {
+        return err;
+    }
+    let (l, c) = if json.line() == 1 {
+        (line, col + json.column() - 1)
+    } else {
+        (line + json.line() - 1, json.column())
+    };
+    let text = json.to_string();
+    let what = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |i| &text[..i]);
+    let mut rebuilt = anyhow!("{what} at line {l} column {c}");
+    let outer: Vec<String> = err.chain().map(ToString::to_string).collect();
+    for context in outer[..outer.len() - 1].iter().rev() {
+        rebuilt = rebuilt.context(context.clone());
+    }
+    rebuilt
 }
 
 fn leading_whitespace(s: &str) -> usize {
