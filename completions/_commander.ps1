@@ -48,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'What FILE or stdin holds')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--framing', '--framing', [CompletionResultType]::ParameterName, 'Length prefix before each message (binary output)')
+            [CompletionResult]::new('--framing', '--framing', [CompletionResultType]::ParameterName, 'Length prefix before each message')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')

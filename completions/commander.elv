@@ -44,7 +44,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand --input 'What FILE or stdin holds'
             cand -f 'Output format'
             cand --format 'Output format'
-            cand --framing 'Length prefix before each message (binary output)'
+            cand --framing 'Length prefix before each message'
             cand --set 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)'
             cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
             cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'

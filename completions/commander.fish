@@ -44,7 +44,7 @@ text\t''"
 complete -c commander -n "__fish_commander_using_subcommand encode" -s f -l format -d 'Output format' -r -f -a "hex\t'Lowercase hex, one message per line'
 base64\t'Standard base64, one message per line'
 binary\t'Raw bytes (see --framing)'"
-complete -c commander -n "__fish_commander_using_subcommand encode" -l framing -d 'Length prefix before each message (binary output)' -r -f -a "none\t'No length prefix'
+complete -c commander -n "__fish_commander_using_subcommand encode" -l framing -d 'Length prefix before each message' -r -f -a "none\t'No length prefix'
 varint\t'Base-128 varint length (writeDelimitedTo / parseDelimitedFrom)'
 u16be\t'2-byte big-endian length'
 u32be\t'4-byte big-endian length'

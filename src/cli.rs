@@ -29,16 +29,10 @@ pub struct SchemaArgs {
     /// Schema to load: a descriptor set, a .proto file or a directory of them
     ///
     /// Repeatable. Descriptor sets are recognised by content, whatever their
-    /// name. Without any, the built-in sample protocol is used.
-    #[arg(
-        short = 's',
-        long = "schema",
-        value_name = "PATH",
-        global = true,
-        env = "COMMANDER_SCHEMA",
-        value_delimiter = ':',
-        hide_env_values = true
-    )]
+    /// name. Without -s, the paths in the environment variable
+    /// COMMANDER_SCHEMA (separated by ':') are used; without either, the
+    /// built-in sample protocol.
+    #[arg(short = 's', long = "schema", value_name = "PATH", global = true)]
     pub schemas: Vec<PathBuf>,
 
     /// Import root for .proto files (repeatable)
@@ -53,6 +47,23 @@ pub struct SchemaArgs {
         global = true
     )]
     pub include: Vec<PathBuf>,
+}
+
+impl SchemaArgs {
+    /// The schema paths: `-s`, else `COMMANDER_SCHEMA` split at ':' (an
+    /// empty variable counts as unset).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if !self.schemas.is_empty() {
+            return self.schemas.clone();
+        }
+        std::env::var_os("COMMANDER_SCHEMA")
+            .map(|v| {
+                std::env::split_paths(&v)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,7 +113,9 @@ pub struct EncodeArgs {
     #[arg(short = 'f', long = "format", value_enum, default_value_t = OutputBytes::Hex)]
     pub format: OutputBytes,
 
-    /// Length prefix before each message (binary output)
+    /// Length prefix before each message
+    ///
+    /// With hex or base64 output, each line holds one framed message.
     #[arg(long, value_enum, default_value_t = Framing::None)]
     pub framing: Framing,
 

@@ -161,7 +161,19 @@ impl Schema {
         for path in &protos {
             compiler.open_file(path).map_err(|e| {
                 let err = anyhow!("{}", describe_protox_error(&e, &includes));
-                if e.is_file_not_found() && !includes.is_empty() {
+                let not_under_roots = format!("{e}").contains("is not in any include path");
+                if not_under_roots {
+                    err.context(format!(
+                        "cannot compile '{}': it is not under any import root ({})\n  \
+                         hint: add the directory it (or its package path) starts from with -I",
+                        path.display(),
+                        includes
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                } else if e.is_file_not_found() && !includes.is_empty() {
                     err.context(format!(
                         "cannot compile '{}' (import roots: {})\n  \
                          hint: pass the directory imports are relative to with -I",
@@ -473,17 +485,23 @@ fn push_unique(v: &mut Vec<PathBuf>, p: PathBuf) {
 
 /// Up to three names closest to `wanted`, compared on the full name and on
 /// its last component, ignoring case.
+/// A name that starts with what was typed (three letters or more) counts
+/// as close too: `CommandRespons` finds `cvp.CommandResponseMessage`.
 pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let w = wanted.to_ascii_lowercase();
     let w_short = w.rsplit('.').next().unwrap_or(&w).to_owned();
+    let limit = (w_short.len() / 3).max(1);
     let mut scored: Vec<(usize, &str)> = names
         .map(|n| {
             let l = n.to_ascii_lowercase();
             let short = l.rsplit('.').next().unwrap_or(&l);
-            let d = levenshtein(&w, &l).min(levenshtein(&w_short, short));
+            let mut d = levenshtein(&w, &l).min(levenshtein(&w_short, short));
+            if w_short.len() >= 3 && short.starts_with(&w_short) {
+                d = d.min(limit);
+            }
             (d, n)
         })
-        .filter(|(d, _)| *d <= (w_short.len() / 3).max(1))
+        .filter(|(d, _)| *d <= limit)
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);

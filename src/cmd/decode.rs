@@ -30,7 +30,7 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let renderer = if args.raw {
         Renderer::raw(format)
     } else {
-        let schema = Schema::load(&schema_args.schemas, &schema_args.include)?;
+        let schema = Schema::load(&schema_args.paths(), &schema_args.include)?;
         let desc = schema.message_or_default(args.message.as_deref(), BUILTIN_RESPONSE)?;
         Renderer::typed(desc, format, args.emit_defaults, args.camel_case)
     };

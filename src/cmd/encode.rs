@@ -127,6 +127,22 @@ impl<W: Write> Encoder<W> {
         let bytes = wire::encode_to_vec(&msg);
         self.count += 1;
         match self.format {
+            // Hex and base64 lines carry the framing too (framed test
+            // vectors for a device's parser), one message per line.
+            OutputBytes::Hex | OutputBytes::Base64 if self.framing != Framing::None => {
+                let mut framed = Vec::with_capacity(bytes.len() + 5);
+                self.framing
+                    .write_prefix(&mut framed, bytes.len())
+                    .map_err(|e| anyhow!(e.message))?;
+                framed.extend_from_slice(&bytes);
+                let text = if self.format == OutputBytes::Hex {
+                    hex::encode(&framed)
+                } else {
+                    BASE64.encode(&framed)
+                };
+                self.out.extend_from_slice(text.as_bytes());
+                self.out.push(b'\n');
+            }
             OutputBytes::Hex => {
                 let start = self.out.len();
                 self.out.resize(start + bytes.len() * 2, 0);

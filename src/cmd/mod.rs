@@ -39,7 +39,7 @@ fn with_schema(args: &SchemaArgs, f: impl FnOnce(&Schema) -> Result<ExitCode>) -
 }
 
 pub(crate) fn load(args: &SchemaArgs) -> Result<Schema> {
-    Schema::load(&args.schemas, &args.include)
+    Schema::load(&args.paths(), &args.include)
 }
 
 impl From<Framing> for codec::Framing {

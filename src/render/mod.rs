@@ -132,7 +132,7 @@ impl Renderer {
             Target::Typed { desc, json: None } => {
                 let msg = decode_message(desc, bytes)?;
                 let s = match self.format {
-                    Format::Text => text::to_text(&msg),
+                    Format::Text => text::to_text_with(&msg, self.emit_defaults),
                     _ => table::message_table(&msg, self.emit_defaults) + "\n",
                 };
                 out.extend_from_slice(s.as_bytes());

@@ -14,13 +14,21 @@ use crate::wire::encode::{is_implicit_default, map_key_value};
 
 /// The text format of `msg`, one field per line, two-space indents.
 pub fn to_text(msg: &DynamicMessage) -> String {
+    to_text_with(msg, false)
+}
+
+/// [`to_text`]; with `emit_defaults`, singular fields without presence are
+/// written at their default values too (as `--emit-defaults` does for JSON).
+pub fn to_text_with(msg: &DynamicMessage, emit_defaults: bool) -> String {
     let mut out = String::new();
-    write_message(msg, 0, &mut out);
+    write_message(msg, 0, emit_defaults, &mut out);
     out
 }
 
-fn write_message(msg: &DynamicMessage, indent: usize, out: &mut String) {
-    if msg.descriptor().full_name() == "google.protobuf.Any" && write_any(msg, indent, out) {
+fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: &mut String) {
+    if msg.descriptor().full_name() == "google.protobuf.Any"
+        && write_any(msg, indent, emit_defaults, out)
+    {
         return;
     }
     let desc = msg.descriptor();
@@ -34,16 +42,32 @@ fn write_message(msg: &DynamicMessage, indent: usize, out: &mut String) {
                 &ext.kind(),
                 value,
                 indent,
+                emit_defaults,
                 out,
             );
         }
-        let Some(value) = present_value(msg, &field) else {
-            continue;
+        let value = match present_value(msg, &field) {
+            Some(v) => v,
+            None if emit_defaults
+                && !field.supports_presence()
+                && !field.is_list()
+                && !field.is_map() =>
+            {
+                msg.get_field(&field)
+            }
+            None => continue,
         };
         if field.is_map() {
-            write_map(&field, &value, indent, out);
+            write_map(&field, &value, indent, emit_defaults, out);
         } else {
-            write_values(&text_name(&field), &field.kind(), &value, indent, out);
+            write_values(
+                &text_name(&field),
+                &field.kind(),
+                &value,
+                indent,
+                emit_defaults,
+                out,
+            );
         }
     }
     for (ext, value) in exts {
@@ -52,6 +76,7 @@ fn write_message(msg: &DynamicMessage, indent: usize, out: &mut String) {
             &ext.kind(),
             value,
             indent,
+            emit_defaults,
             out,
         );
     }
@@ -90,23 +115,23 @@ fn text_name(field: &FieldDescriptor) -> String {
     }
 }
 
-fn write_values(name: &str, kind: &Kind, value: &Value, indent: usize, out: &mut String) {
+fn write_values(name: &str, kind: &Kind, value: &Value, indent: usize, ed: bool, out: &mut String) {
     match value {
         Value::List(items) => {
             for item in items {
-                write_one(name, kind, item, indent, out);
+                write_one(name, kind, item, indent, ed, out);
             }
         }
-        other => write_one(name, kind, other, indent, out),
+        other => write_one(name, kind, other, indent, ed, out),
     }
 }
 
-fn write_one(name: &str, kind: &Kind, value: &Value, indent: usize, out: &mut String) {
+fn write_one(name: &str, kind: &Kind, value: &Value, indent: usize, ed: bool, out: &mut String) {
     let pad = "  ".repeat(indent);
     match value {
         Value::Message(m) => {
             let _ = writeln!(out, "{pad}{name} {{");
-            write_message(m, indent + 1, out);
+            write_message(m, indent + 1, ed, out);
             let _ = writeln!(out, "{pad}}}");
         }
         other => {
@@ -115,7 +140,7 @@ fn write_one(name: &str, kind: &Kind, value: &Value, indent: usize, out: &mut St
     }
 }
 
-fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, out: &mut String) {
+fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, ed: bool, out: &mut String) {
     let (Value::Map(map), Kind::Message(entry)) = (value, field.kind()) else {
         return;
     };
@@ -126,14 +151,14 @@ fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, out: &mut St
     let pad = "  ".repeat(indent);
     for (k, v) in entries {
         let _ = writeln!(out, "{pad}{} {{", field.name());
-        write_one("key", &key_kind, &map_key_value(k), indent + 1, out);
-        write_one("value", &value_kind, v, indent + 1, out);
+        write_one("key", &key_kind, &map_key_value(k), indent + 1, ed, out);
+        write_one("value", &value_kind, v, indent + 1, ed, out);
         let _ = writeln!(out, "{pad}}}");
     }
 }
 
 /// `[type.googleapis.com/pkg.Type] { ... }` when the packed type is known.
-fn write_any(msg: &DynamicMessage, indent: usize, out: &mut String) -> bool {
+fn write_any(msg: &DynamicMessage, indent: usize, ed: bool, out: &mut String) -> bool {
     let (Some(url), Some(bytes)) = (
         msg.get_field_by_name("type_url")
             .and_then(|v| v.as_str().map(str::to_owned)),
@@ -151,7 +176,7 @@ fn write_any(msg: &DynamicMessage, indent: usize, out: &mut String) -> bool {
     };
     let pad = "  ".repeat(indent);
     let _ = writeln!(out, "{pad}[{url}] {{");
-    write_message(&inner, indent + 1, out);
+    write_message(&inner, indent + 1, ed, out);
     let _ = writeln!(out, "{pad}}}");
     true
 }
