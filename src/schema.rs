@@ -158,6 +158,11 @@ impl Schema {
                     .context(format!("cannot load '{name}' from the descriptor set '{origin}'{hint}"))
             })?;
         }
+        let roots = includes
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         for path in &protos {
             compiler.open_file(path).map_err(|e| {
                 let err = anyhow!("{}", describe_protox_error(&e, &includes));
@@ -167,22 +172,14 @@ impl Schema {
                         "cannot compile '{}': it is not under any import root ({})\n  \
                          hint: add the directory it (or its package path) starts from with -I",
                         path.display(),
-                        includes
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        roots
                     ))
                 } else if e.is_file_not_found() && !includes.is_empty() {
                     err.context(format!(
                         "cannot compile '{}' (import roots: {})\n  \
                          hint: pass the directory imports are relative to with -I",
                         path.display(),
-                        includes
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        roots
                     ))
                 } else {
                     err.context(format!("cannot compile '{}'", path.display()))

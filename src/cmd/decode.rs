@@ -1,7 +1,7 @@
 //! `commander decode`: wire bytes in, tables / JSON / text out (SPEC 5).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -16,9 +16,6 @@ use crate::schema::{BUILTIN_RESPONSE, Schema};
 const SINGLE_ARGUMENT: &str = "the argument";
 
 const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
-
-/// Output is flushed in chunks of about this size.
-const FLUSH_AT: usize = 1 << 16;
 
 pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let format = match args.output {
@@ -38,16 +35,8 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
         renderer,
         framing: args.framing.into(),
         titles: format == Format::Table,
-        out: Vec::with_capacity(FLUSH_AT * 2),
-        stdout: io::stdout().lock(),
-        failures: 0,
+        out: super::StreamOut::new(),
         count: 0,
-        // Someone typing or watching gets each message as it is decoded.
-        flush_at: if io::stdin().is_terminal() || io::stdout().is_terminal() {
-            0
-        } else {
-            FLUSH_AT
-        },
     };
 
     if !args.literals.is_empty() {
@@ -62,24 +51,21 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
         };
         d.stream(BufReader::with_capacity(1 << 16, reader), args.input)?;
     }
-    d.flush()?;
-    let status = super::stream_status(d.failures);
+    d.out.finish()?;
+    let status = d.out.status();
     // The process is about to exit: freeing the descriptor pool and plans
     // piece by piece would take a tenth of a short run.
     std::mem::forget(d);
     Ok(status)
 }
 
-struct Decoder<W: Write> {
+struct Decoder {
     renderer: Renderer,
     framing: Framing,
     /// Tables get a title line naming the type and where the message came from.
     titles: bool,
-    out: Vec<u8>,
-    stdout: W,
-    failures: usize,
+    out: super::StreamOut,
     count: usize,
-    flush_at: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,22 +75,15 @@ enum Mode {
     Binary,
 }
 
-impl<W: Write> Decoder<W> {
-    fn flush(&mut self) -> Result<()> {
-        self.stdout.write_all(&self.out)?;
-        self.out.clear();
-        self.stdout.flush()?;
-        Ok(())
-    }
-
+impl Decoder {
     /// Renders one message; a failure is reported and counted. `origin`
     /// says where it came from ("line 3"); `note` is added to an error.
     fn one(&mut self, bytes: &[u8], origin: &str, note: Option<&str>) -> Result<()> {
         self.count += 1;
-        let mark = self.out.len();
+        let mark = self.out.buf.len();
         if self.titles {
             if self.count > 1 {
-                self.out.push(b'\n');
+                self.out.buf.push(b'\n');
             }
             let name = self.renderer.type_name();
             let title = if origin == SINGLE_ARGUMENT {
@@ -112,13 +91,13 @@ impl<W: Write> Decoder<W> {
             } else {
                 format!("{name} · {origin} · {} bytes\n", bytes.len())
             };
-            self.out.extend_from_slice(title.as_bytes());
+            self.out.buf.extend_from_slice(title.as_bytes());
         } else if self.renderer.format() == Format::Text && self.count > 1 {
             // Text-format messages are told apart by a blank line.
-            self.out.push(b'\n');
+            self.out.buf.push(b'\n');
         }
-        if let Err(e) = self.renderer.render(bytes, &mut self.out) {
-            self.out.truncate(mark);
+        if let Err(e) = self.renderer.render(bytes, &mut self.out.buf) {
+            self.out.buf.truncate(mark);
             self.count -= 1;
             let mut what = format!("cannot decode {origin} as {}", self.renderer.type_name());
             if let Some(note) = note {
@@ -126,24 +105,11 @@ impl<W: Write> Decoder<W> {
             }
             self.fail(e.context(what))?;
         }
-        if self.out.len() >= self.flush_at {
-            self.stdout.write_all(&self.out)?;
-            self.out.clear();
-            if self.flush_at == 0 {
-                self.stdout.flush()?;
-            }
-        }
-        Ok(())
+        self.out.done_one()
     }
 
     fn fail(&mut self, err: anyhow::Error) -> Result<()> {
-        // Keep stdout and stderr in order for someone watching both.
-        self.stdout.write_all(&self.out)?;
-        self.out.clear();
-        self.stdout.flush()?;
-        super::report_item(&err);
-        self.failures += 1;
-        Ok(())
+        self.out.fail(err)
     }
 
     fn literals(&mut self, literals: &[String], input: InputEncoding) -> Result<()> {

@@ -2,7 +2,7 @@
 //! (SPEC 4).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
@@ -42,17 +42,9 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
         sets: args.set.clone(),
         format: args.format,
         framing,
-        out: Vec::with_capacity(1 << 17),
-        stdout: io::stdout().lock(),
+        out: super::StreamOut::new(),
         held: None,
-        // Someone typing or watching gets each message as it is encoded.
-        flush_at: if io::stdin().is_terminal() || io::stdout().is_terminal() {
-            0
-        } else {
-            1 << 16
-        },
         count: 0,
-        failures: 0,
     };
 
     if let Some(json) = &args.json {
@@ -99,24 +91,21 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
         }
     }
     enc.finish()?;
-    Ok(super::stream_status(enc.failures))
+    Ok(enc.out.status())
 }
 
-struct Encoder<W: Write> {
+struct Encoder {
     desc: MessageDescriptor,
     sets: Vec<String>,
     format: OutputBytes,
     framing: Framing,
-    out: Vec<u8>,
-    stdout: W,
+    out: super::StreamOut,
     /// Binary without framing: the one message, written at the end.
     held: Option<Vec<u8>>,
     count: usize,
-    failures: usize,
-    flush_at: usize,
 }
 
-impl<W: Write> Encoder<W> {
+impl Encoder {
     fn emit(&mut self, mut msg: DynamicMessage, origin: &str) -> Result<()> {
         for s in &self.sets {
             if let Err(e) = apply_set(&mut msg, s) {
@@ -140,19 +129,20 @@ impl<W: Write> Encoder<W> {
                 } else {
                     BASE64.encode(&framed)
                 };
-                self.out.extend_from_slice(text.as_bytes());
-                self.out.push(b'\n');
+                self.out.buf.extend_from_slice(text.as_bytes());
+                self.out.buf.push(b'\n');
             }
             OutputBytes::Hex => {
-                let start = self.out.len();
-                self.out.resize(start + bytes.len() * 2, 0);
-                hex::encode_to_slice(&bytes, &mut self.out[start..]).expect("sized for the hex");
-                self.out.push(b'\n');
+                let start = self.out.buf.len();
+                self.out.buf.resize(start + bytes.len() * 2, 0);
+                hex::encode_to_slice(&bytes, &mut self.out.buf[start..])
+                    .expect("sized for the hex");
+                self.out.buf.push(b'\n');
             }
             OutputBytes::Base64 => {
                 let s = BASE64.encode(&bytes);
-                self.out.extend_from_slice(s.as_bytes());
-                self.out.push(b'\n');
+                self.out.buf.extend_from_slice(s.as_bytes());
+                self.out.buf.push(b'\n');
             }
             OutputBytes::Binary if self.framing == Framing::None => {
                 if self.held.is_some() {
@@ -168,38 +158,23 @@ impl<W: Write> Encoder<W> {
             }
             OutputBytes::Binary => {
                 self.framing
-                    .write_prefix(&mut self.out, bytes.len())
+                    .write_prefix(&mut self.out.buf, bytes.len())
                     .map_err(|e| anyhow!(e.message))?;
-                self.out.extend_from_slice(&bytes);
+                self.out.buf.extend_from_slice(&bytes);
             }
         }
-        if self.out.len() >= self.flush_at {
-            self.stdout.write_all(&self.out)?;
-            self.out.clear();
-            if self.flush_at == 0 {
-                self.stdout.flush()?;
-            }
-        }
-        Ok(())
+        self.out.done_one()
     }
 
     fn fail(&mut self, err: anyhow::Error) -> Result<()> {
-        self.stdout.write_all(&self.out)?;
-        self.out.clear();
-        self.stdout.flush()?;
-        super::report_item(&err);
-        self.failures += 1;
-        Ok(())
+        self.out.fail(err)
     }
 
     fn finish(&mut self) -> Result<()> {
         if let Some(held) = self.held.take() {
-            self.out.extend_from_slice(&held);
+            self.out.buf.extend_from_slice(&held);
         }
-        self.stdout.write_all(&self.out)?;
-        self.out.clear();
-        self.stdout.flush()?;
-        Ok(())
+        self.out.finish()
     }
 
     /// A stream of JSON values: one per line, several on a line, or one

@@ -64,18 +64,66 @@ pub(crate) fn stdin_reader(waiting_for: &str) -> Box<dyn io::Read> {
     Box::new(stdin.lock())
 }
 
-/// Reports one bad item of a stream on stderr (`error: ...` plus causes) and
-/// lets the stream go on.
-pub(crate) fn report_item(err: &anyhow::Error) {
-    let _ = io::stdout().flush();
-    eprintln!("{}", crate::format_error(err));
+/// Standard output for a stream of messages: buffered in chunks, written
+/// after each message when someone is typing or watching, and kept in order
+/// with the failures reported on stderr. Each bad item is reported and
+/// counted, and the stream goes on; the exit status is 1 if any failed.
+pub(crate) struct StreamOut {
+    /// Output not yet written.
+    pub buf: Vec<u8>,
+    stdout: io::StdoutLock<'static>,
+    flush_at: usize,
+    pub failures: usize,
 }
 
-/// The exit status at the end of a stream.
-pub(crate) fn stream_status(failures: usize) -> ExitCode {
-    if failures == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+impl StreamOut {
+    pub fn new() -> StreamOut {
+        const CHUNK: usize = 1 << 16;
+        let interactive = io::stdin().is_terminal() || io::stdout().is_terminal();
+        StreamOut {
+            buf: Vec::with_capacity(CHUNK * 2),
+            stdout: io::stdout().lock(),
+            flush_at: if interactive { 0 } else { CHUNK },
+            failures: 0,
+        }
+    }
+
+    /// Call after each message: writes the buffer out when it is full, or at
+    /// once when interactive.
+    pub fn done_one(&mut self) -> Result<()> {
+        if self.buf.len() >= self.flush_at {
+            self.stdout.write_all(&self.buf)?;
+            self.buf.clear();
+            if self.flush_at == 0 {
+                self.stdout.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports one bad item on stderr (`error: ...` plus causes), after the
+    /// output of the items before it.
+    pub fn fail(&mut self, err: anyhow::Error) -> Result<()> {
+        self.finish()?;
+        eprintln!("{}", crate::format_error(&err));
+        self.failures += 1;
+        Ok(())
+    }
+
+    /// Writes out everything buffered.
+    pub fn finish(&mut self) -> Result<()> {
+        self.stdout.write_all(&self.buf)?;
+        self.buf.clear();
+        self.stdout.flush()?;
+        Ok(())
+    }
+
+    /// The exit status at the end of the stream.
+    pub fn status(&self) -> ExitCode {
+        if self.failures == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
     }
 }
