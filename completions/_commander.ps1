@@ -26,6 +26,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -55,6 +56,8 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'First set the profile''s header defaults (message ids, time, vehicle...)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -73,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
             [CompletionResult]::new('--decode_raw', '--decode_raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
             [CompletionResult]::new('--emit-defaults', '--emit-defaults', [CompletionResultType]::ParameterName, 'Show fields that are at their default value too')
@@ -88,6 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('--enums', '--enums', [CompletionResultType]::ParameterName, 'List enum types')
             [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'List services')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Include the well-known types (google.protobuf.*)')
@@ -101,6 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -111,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -121,6 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
             [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

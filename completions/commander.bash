@@ -65,7 +65,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -h -V --schema --proto_path --proto-path --help --version encode decode list describe completions man help"
+            opts="-s -I -h -V --schema --proto_path --proto-path --profile --help --version encode decode list describe completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -91,6 +91,10 @@ _commander() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -99,7 +103,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__completions)
-            opts="-s -I -h --schema --proto_path --proto-path --help bash elvish fish powershell zsh"
+            opts="-s -I -h --schema --proto_path --proto-path --profile --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,6 +129,10 @@ _commander() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -133,7 +141,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__decode)
-            opts="-m -i -o -s -I -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --schema --proto_path --proto-path --help"
+            opts="-m -i -o -s -I -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,6 +199,10 @@ _commander() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -199,7 +211,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__describe)
-            opts="-s -I -h --schema --proto_path --proto-path --help"
+            opts="-s -I -h --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +237,10 @@ _commander() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -233,7 +249,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__encode)
-            opts="-m -i -f -s -I -h --message --json --text --input --format --framing --set --schema --proto_path --proto-path --help"
+            opts="-m -i -f -s -I -h --message --json --text --input --format --framing --set --defaults --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +312,10 @@ _commander() {
                     return 0
                     ;;
                 -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -419,7 +439,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__list)
-            opts="-s -I -h --filter --enums --services --all --schema --proto_path --proto-path --help"
+            opts="-s -I -h --filter --enums --services --all --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +469,10 @@ _commander() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -457,7 +481,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__man)
-            opts="-s -I -h --schema --proto_path --proto-path --help"
+            opts="-s -I -h --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +504,10 @@ _commander() {
                     return 0
                     ;;
                 -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -23,6 +23,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -51,6 +52,8 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand --defaults 'First set the profile''s header defaults (message ids, time, vehicle...)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -68,6 +71,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand --raw 'Decode without a schema, like protoc --decode_raw'
             cand --decode_raw 'Decode without a schema, like protoc --decode_raw'
             cand --emit-defaults 'Show fields that are at their default value too'
@@ -82,6 +86,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand --enums 'List enum types'
             cand --services 'List services'
             cand --all 'Include the well-known types (google.protobuf.*)'
@@ -94,6 +99,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -103,6 +109,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -112,6 +119,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -I 'Import root for .proto files (repeatable)'
             cand --proto-path 'Import root for .proto files (repeatable)'
             cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

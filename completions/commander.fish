@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_commander_global_optspecs
-    string join \n s/schema= I/proto-path= h/help V/version
+    string join \n s/schema= I/proto-path= profile= h/help V/version
 end
 
 function __fish_commander_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c commander -n "__fish_commander_needs_command" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_needs_command" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_needs_command" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_needs_command" -s V -l version -d 'Print version'
 complete -c commander -n "__fish_commander_needs_command" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
@@ -52,6 +53,8 @@ u32le\t'4-byte little-endian length'"
 complete -c commander -n "__fish_commander_using_subcommand encode" -l set -d 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -l defaults -d 'First set the profile\'s header defaults (message ids, time, vehicle...)'
 complete -c commander -n "__fish_commander_using_subcommand encode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand decode" -s m -l message -d 'Message type to decode as (full name or unique short name)' -r
 complete -c commander -n "__fish_commander_using_subcommand decode" -l file -d 'Read input from PATH (\'-\' for stdin) instead of literals' -r -F
@@ -70,6 +73,7 @@ jsonl\t'One compact JSON object per line'
 text\t'Protobuf text format'"
 complete -c commander -n "__fish_commander_using_subcommand decode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand decode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand decode" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand decode" -l raw -l decode_raw -d 'Decode without a schema, like protoc --decode_raw'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l emit-defaults -d 'Show fields that are at their default value too'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l camel-case -d 'JSON keys in lowerCamelCase instead of proto field names'
@@ -77,18 +81,22 @@ complete -c commander -n "__fish_commander_using_subcommand decode" -s h -l help
 complete -c commander -n "__fish_commander_using_subcommand list" -l filter -d 'Only names containing S (case-insensitive)' -r
 complete -c commander -n "__fish_commander_using_subcommand list" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand list" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand list" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand list" -l enums -d 'List enum types'
 complete -c commander -n "__fish_commander_using_subcommand list" -l services -d 'List services'
 complete -c commander -n "__fish_commander_using_subcommand list" -l all -d 'Include the well-known types (google.protobuf.*)'
 complete -c commander -n "__fish_commander_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand describe" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand describe" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand completions" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand man" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
 complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'

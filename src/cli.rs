@@ -47,6 +47,13 @@ pub struct SchemaArgs {
         global = true
     )]
     pub include: Vec<PathBuf>,
+
+    /// Profile: schema, command and response types, header defaults, MQTT
+    ///
+    /// Default: ./commander.toml when present, else the built-in profile of
+    /// the sample protocol.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub profile: Option<PathBuf>,
 }
 
 impl SchemaArgs {
@@ -126,6 +133,12 @@ pub struct EncodeArgs {
     /// appended; a map entry is addressed as MAP_FIELD.KEY.
     #[arg(long = "set", value_name = "FIELD.PATH=VALUE")]
     pub set: Vec<String>,
+
+    /// First set the profile's header defaults (message ids, time, vehicle...)
+    ///
+    /// The input's own fields win over them, and --set over both.
+    #[arg(long)]
+    pub defaults: bool,
 }
 
 #[derive(Debug, Args)]

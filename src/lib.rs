@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod codec;
+pub mod profile;
 pub mod render;
 pub mod schema;
 pub mod value;

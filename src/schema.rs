@@ -206,18 +206,20 @@ impl Schema {
         self.resolve(name, Kinds::All)
     }
 
-    /// The message type for `-m`, or the built-in default when the sample
-    /// protocol is loaded.
+    /// The message type for `-m`, else `default` (the profile's type, or the
+    /// sample protocol's when it is loaded); without either, a usage error.
     pub fn message_or_default(
         &self,
         name: Option<&str>,
-        default: &str,
+        default: Option<&str>,
     ) -> Result<MessageDescriptor> {
-        match name {
-            Some(name) => self.message(name),
-            None if self.builtin => self.message(default),
-            None => Err(UsageError(
-                "no message type given: pass -m TYPE (see 'commander list' for the types)".into(),
+        match (name, default) {
+            (Some(name), _) => self.message(name),
+            (None, Some(default)) => self.message(default),
+            (None, None) => Err(UsageError(
+                "no message type given: pass -m TYPE (see 'commander list' for the types), \
+                 or name it in a profile (commander.toml)"
+                    .into(),
             )
             .into()),
         }

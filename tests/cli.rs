@@ -961,7 +961,6 @@ fn encode_bad_set_is_a_usage_error_with_the_reason() {
 }
 
 #[test]
-#[ignore = "bug: encode has no --defaults flag (SPEC 4: apply the profile's header defaults, SPEC 7)"]
 fn encode_defaults_fill_the_header_from_the_profile() {
     let r = run(&["encode", "--json", "{}", "--defaults"]);
     let hex = r.ok().trim().to_owned();

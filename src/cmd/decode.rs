@@ -10,7 +10,6 @@ use crate::cli::{DecodeArgs, InputEncoding, OutputFormat, SchemaArgs};
 use crate::codec::framing::{FrameReader, MAX_FRAME};
 use crate::codec::{self, Framing, decode_base64, looks_like_hex};
 use crate::render::{Format, Renderer};
-use crate::schema::{BUILTIN_RESPONSE, Schema};
 
 /// The origin of the one message given as an argument (no title needed).
 const SINGLE_ARGUMENT: &str = "the argument";
@@ -27,8 +26,9 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let renderer = if args.raw {
         Renderer::raw(format)
     } else {
-        let schema = Schema::load(&schema_args.paths(), &schema_args.include)?;
-        let desc = schema.message_or_default(args.message.as_deref(), BUILTIN_RESPONSE)?;
+        let context = super::Context::load(schema_args)?;
+        let desc = context.response_type(args.message.as_deref())?;
+        std::mem::forget(context);
         Renderer::typed(desc, format, args.emit_defaults, args.camel_case)
     };
     let mut d = Decoder {

@@ -14,14 +14,24 @@ use serde_json::value::RawValue;
 use crate::UsageError;
 use crate::cli::{EncodeArgs, EncodeInput, OutputBytes};
 use crate::codec::Framing;
-use crate::schema::{BUILTIN_COMMAND, Schema};
+use crate::profile::Profile;
 use crate::value::{apply_set, message_from_json as parse_json, message_from_text as parse_text};
 use crate::wire;
 
 const STDIN_WAIT: &str = "JSON values or one text-format message";
 
-pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
-    let desc = schema.message_or_default(args.message.as_deref(), BUILTIN_COMMAND)?;
+pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
+    let desc = context.command_type(args.message.as_deref())?;
+    if args.defaults && context.profile.defaults.is_empty() {
+        let what = match (&context.profile.source, context.profile.builtin) {
+            (None, false) => "there is no profile".to_owned(),
+            _ => format!("the {} has no [defaults]", context.profile.describe()),
+        };
+        return Err(UsageError(format!(
+            "--defaults: {what}; pass --profile FILE or put a commander.toml in this directory"
+        ))
+        .into());
+    }
     let framing: Framing = args.framing.into();
     if args.format == OutputBytes::Binary && io::stdout().is_terminal() {
         return Err(UsageError(
@@ -39,6 +49,7 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
 
     let mut enc = Encoder {
         desc: desc.clone(),
+        defaults: args.defaults.then(|| context.profile.clone()),
         sets: args.set.clone(),
         format: args.format,
         framing,
@@ -96,6 +107,8 @@ pub fn run(schema: &Schema, args: EncodeArgs) -> Result<ExitCode> {
 
 struct Encoder {
     desc: MessageDescriptor,
+    /// With `--defaults`: the profile whose header defaults come first.
+    defaults: Option<Profile>,
     sets: Vec<String>,
     format: OutputBytes,
     framing: Framing,
@@ -106,7 +119,19 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn emit(&mut self, mut msg: DynamicMessage, origin: &str) -> Result<()> {
+    fn emit(&mut self, input: DynamicMessage, origin: &str) -> Result<()> {
+        // Profile defaults first, then the input over them, then --set.
+        let mut msg = match &self.defaults {
+            None => input,
+            Some(profile) => {
+                let mut m = DynamicMessage::new(self.desc.clone());
+                if let Err(e) = profile.apply_defaults(&mut m) {
+                    return self.fail(e.context(format!("cannot encode {origin}")));
+                }
+                merge_set_fields(&mut m, input);
+                m
+            }
+        };
         for s in &self.sets {
             if let Err(e) = apply_set(&mut msg, s) {
                 return self
@@ -280,6 +305,21 @@ fn relocate(err: anyhow::Error, line: usize, col: usize) -> anyhow::Error {
         rebuilt = rebuilt.context(context.clone());
     }
     rebuilt
+}
+
+/// Sets on `base` every field `over` has, replacing what `base` had there
+/// (the input wins over the profile's defaults, field by field).
+fn merge_set_fields(base: &mut DynamicMessage, over: DynamicMessage) {
+    let mut over = over;
+    let fields: Vec<_> = over.take_fields().collect();
+    for (field, value) in fields {
+        base.set_field(&field, value);
+    }
+    for unknown in over.take_unknown_fields() {
+        let mut bytes = Vec::new();
+        unknown.encode(&mut bytes);
+        let _ = prost::Message::merge(base, bytes.as_slice());
+    }
 }
 
 fn leading_whitespace(s: &str) -> usize {

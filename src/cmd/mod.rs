@@ -13,33 +13,70 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command, Framing, SchemaArgs};
 use crate::codec;
+use crate::profile::Profile;
 use crate::schema::Schema;
+use prost_reflect::MessageDescriptor;
 
 pub use generate::{completion_script, man_page, man_page_names};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Encode(args) => with_schema(&cli.schema, |s| encode::run(s, args)),
+        Command::Encode(args) => with_context(&cli.schema, |c| encode::run(c, args)),
         Command::Decode(args) => decode::run(&cli.schema, args),
-        Command::List(args) => with_schema(&cli.schema, |s| list::run(s, &args)),
-        Command::Describe(args) => with_schema(&cli.schema, |s| describe::run(s, &args)),
+        Command::List(args) => with_context(&cli.schema, |c| list::run(&c.schema, &args)),
+        Command::Describe(args) => with_context(&cli.schema, |c| describe::run(&c.schema, &args)),
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.command.as_deref()),
     }
 }
 
-/// Loads the schema, runs `f`, and leaves the schema for the process exit to
-/// reclaim: freeing a descriptor pool piece by piece takes a tenth of a short
-/// run.
-fn with_schema(args: &SchemaArgs, f: impl FnOnce(&Schema) -> Result<ExitCode>) -> Result<ExitCode> {
-    let schema = load(args)?;
-    let result = f(&schema);
-    std::mem::forget(schema);
-    result
+/// The schema and the profile a command works with.
+pub(crate) struct Context {
+    pub schema: Schema,
+    pub profile: Profile,
 }
 
-pub(crate) fn load(args: &SchemaArgs) -> Result<Schema> {
-    Schema::load(&args.paths(), &args.include)
+impl Context {
+    /// Schema paths come from `-s`, else `COMMANDER_SCHEMA`, else the
+    /// profile, else the built-in protocol; the profile is `--profile`, else
+    /// `./commander.toml`, else the built-in one when the built-in protocol is
+    /// loaded.
+    pub fn load(args: &SchemaArgs) -> Result<Context> {
+        let paths = args.paths();
+        let profile = Profile::find(args.profile.as_deref(), || paths.is_empty())?;
+        let paths = if paths.is_empty() {
+            profile.schema.clone()
+        } else {
+            paths
+        };
+        let schema = Schema::load(&paths, &args.include)?;
+        Ok(Context { schema, profile })
+    }
+
+    /// `-m TYPE`, else the profile's command type.
+    pub fn command_type(&self, explicit: Option<&str>) -> Result<MessageDescriptor> {
+        self.schema
+            .message_or_default(explicit, self.profile.command.as_deref())
+    }
+
+    /// `-m TYPE`, else the profile's response type.
+    pub fn response_type(&self, explicit: Option<&str>) -> Result<MessageDescriptor> {
+        self.schema
+            .message_or_default(explicit, self.profile.response.as_deref())
+    }
+}
+
+/// Loads the schema and profile, runs `f`, and leaves them for the process
+/// exit to reclaim: freeing a descriptor pool piece by piece takes a tenth of
+/// a short run.
+fn with_context(
+    args: &SchemaArgs,
+    f: impl FnOnce(&Context) -> Result<ExitCode>,
+) -> Result<ExitCode> {
+    let context = Context::load(args)?;
+    let result = f(&context);
+    std::mem::forget(context);
+    result
 }
 
 impl From<Framing> for codec::Framing {
