@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('interactive', 'interactive', [CompletionResultType]::ParameterValue, 'Build command messages at prompts, see them encoded, decode replies (the default)')
             [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Encode JSON or text format into wire bytes')
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
@@ -38,6 +39,20 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'commander;interactive' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Message type to build (default: the profile''s command type)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Message type to build (default: the profile''s command type)')
+            [CompletionResult]::new('--response-type', '--response-type', [CompletionResultType]::ParameterName, 'Type of the replies to decode (default: the profile''s response type)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'commander;encode' {
@@ -134,6 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             break
         }
         'commander;help' {
+            [CompletionResult]::new('interactive', 'interactive', [CompletionResultType]::ParameterValue, 'Build command messages at prompts, see them encoded, decode replies (the default)')
             [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Encode JSON or text format into wire bytes')
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
@@ -141,6 +157,9 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'commander;help;interactive' {
             break
         }
         'commander;help;encode' {

@@ -31,6 +31,9 @@ _commander() {
             commander,help)
                 cmd="commander__subcmd__help"
                 ;;
+            commander,interactive)
+                cmd="commander__subcmd__interactive"
+                ;;
             commander,list)
                 cmd="commander__subcmd__list"
                 ;;
@@ -52,6 +55,9 @@ _commander() {
             commander__subcmd__help,help)
                 cmd="commander__subcmd__help__subcmd__help"
                 ;;
+            commander__subcmd__help,interactive)
+                cmd="commander__subcmd__help__subcmd__interactive"
+                ;;
             commander__subcmd__help,list)
                 cmd="commander__subcmd__help__subcmd__list"
                 ;;
@@ -65,7 +71,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -h -V --schema --proto_path --proto-path --profile --help --version encode decode list describe completions man help"
+            opts="-s -I -h -V --schema --proto_path --proto-path --profile --help --version interactive encode decode list describe completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +333,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__help)
-            opts="encode decode list describe completions man help"
+            opts="interactive encode decode list describe completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +416,20 @@ _commander() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        commander__subcmd__help__subcmd__interactive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         commander__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -431,6 +451,56 @@ _commander() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        commander__subcmd__interactive)
+            opts="-m -s -I -h --message --response-type --schema --proto_path --proto-path --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto_path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand interactive 'Build command messages at prompts, see them encoded, decode replies (the default)'
             cand encode 'Encode JSON or text format into wire bytes'
             cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
             cand list 'List the message types (and enums, services) of the schema'
@@ -35,6 +36,19 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'commander;interactive'= {
+            cand -m 'Message type to build (default: the profile''s command type)'
+            cand --message 'Message type to build (default: the profile''s command type)'
+            cand --response-type 'Type of the replies to decode (default: the profile''s response type)'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'commander;encode'= {
             cand -m 'Message type to encode (full name or unique short name)'
@@ -124,6 +138,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'commander;help'= {
+            cand interactive 'Build command messages at prompts, see them encoded, decode replies (the default)'
             cand encode 'Encode JSON or text format into wire bytes'
             cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
             cand list 'List the message types (and enums, services) of the schema'
@@ -131,6 +146,8 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'commander;help;interactive'= {
         }
         &'commander;help;encode'= {
         }

@@ -29,6 +29,7 @@ complete -c commander -n "__fish_commander_needs_command" -s I -l proto-path -l 
 complete -c commander -n "__fish_commander_needs_command" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_needs_command" -s V -l version -d 'Print version'
+complete -c commander -n "__fish_commander_needs_command" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
 complete -c commander -n "__fish_commander_needs_command" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
 complete -c commander -n "__fish_commander_needs_command" -f -a "list" -d 'List the message types (and enums, services) of the schema'
@@ -36,6 +37,12 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "describe" -d 'S
 complete -c commander -n "__fish_commander_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand interactive" -s m -l message -d 'Message type to build (default: the profile\'s command type)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l response-type -d 'Type of the replies to decode (default: the profile\'s response type)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand encode" -s m -l message -d 'Message type to encode (full name or unique short name)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l json -d 'The message as JSON (proto3 JSON mapping)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l text -d 'The message in protobuf text format' -r
@@ -98,10 +105,11 @@ complete -c commander -n "__fish_commander_using_subcommand man" -s s -l schema 
 complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from encode decode list describe completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

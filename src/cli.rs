@@ -20,7 +20,7 @@ pub struct Cli {
     pub schema: SchemaArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Where message types come from (SPEC 2).
@@ -75,6 +75,8 @@ impl SchemaArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build command messages at prompts, see them encoded, decode replies (the default)
+    Interactive(InteractiveArgs),
     /// Encode JSON or text format into wire bytes
     Encode(EncodeArgs),
     /// Decode wire bytes (hex, base64 or binary) into a table, JSON or text
@@ -87,6 +89,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff)
     Man(ManArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct InteractiveArgs {
+    /// Message type to build (default: the profile's command type)
+    #[arg(short = 'm', long = "message", value_name = "TYPE")]
+    pub message: Option<String>,
+
+    /// Type of the replies to decode (default: the profile's response type)
+    #[arg(long, value_name = "TYPE")]
+    pub response_type: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +331,17 @@ mod tests {
     fn proto_path_alias_matches_protoc() {
         let cli = Cli::try_parse_from(["commander", "list", "--proto_path", "x"]).unwrap();
         assert_eq!(cli.schema.include, [PathBuf::from("x")]);
+    }
+
+    #[test]
+    fn no_subcommand_means_interactive() {
+        let cli = Cli::try_parse_from(["commander"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["commander", "--profile", "p.toml"]).unwrap();
+        assert_eq!(
+            cli.schema.profile.as_deref(),
+            Some(std::path::Path::new("p.toml"))
+        );
     }
 
     #[test]

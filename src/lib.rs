@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod codec;
 pub mod profile;
+pub mod prompt;
 pub mod render;
 pub mod schema;
 pub mod value;

@@ -4,6 +4,7 @@ mod decode;
 mod describe;
 mod encode;
 mod generate;
+mod interactive;
 mod list;
 
 use std::io::{self, IsTerminal, Write};
@@ -11,16 +12,21 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, Framing, SchemaArgs};
+use crate::cli::{Cli, Command, Framing, InteractiveArgs, SchemaArgs};
 use crate::codec;
 use crate::profile::Profile;
 use crate::schema::Schema;
 use prost_reflect::MessageDescriptor;
 
 pub use generate::{completion_script, man_page, man_page_names};
+pub use interactive::Session;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return interactive::run(&cli.schema, InteractiveArgs::default());
+    };
+    match command {
+        Command::Interactive(args) => interactive::run(&cli.schema, args),
         Command::Encode(args) => with_context(&cli.schema, |c| encode::run(c, args)),
         Command::Decode(args) => decode::run(&cli.schema, args),
         Command::List(args) => with_context(&cli.schema, |c| list::run(&c.schema, &args)),

@@ -1,0 +1,731 @@
+//! Building a message by asking for its fields (SPEC 6).
+//!
+//! The builder walks the descriptors, validates every answer with the same
+//! parser as `--set` ([`crate::value`]), re-asks with the reason on a bad
+//! one, and follows the envelope link ([`link`]). It talks to a
+//! [`Prompter`]: dialoguer at a terminal ([`terminal`]), a script in tests,
+//! and later a web form. Nothing here knows about terminals.
+
+pub mod link;
+pub mod terminal;
+
+use anyhow::Result;
+use prost_reflect::{
+    DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, Value,
+};
+
+use crate::value::parse_value;
+use link::Link;
+
+/// One question: where the user is (the field path) and what is wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// Field path as the user reads it: `payload.engine_start.run_minutes`.
+    pub path: String,
+    /// The field's type and label: `uint32`, `optional sint32`, `Timestamp`.
+    pub kind: String,
+    /// How to answer: `Enter skips`, `RFC 3339 or now`...
+    pub hint: String,
+    /// The current value, kept when the user just presses Enter.
+    pub default: Option<String>,
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply<T> {
+    Value(T),
+    /// Enter on an empty line: leave the field as it is.
+    Skip,
+    /// Esc or Ctrl-C: leave the builder.
+    Quit,
+}
+
+/// What the builder needs from whoever answers.
+pub trait Prompter {
+    /// A line of text; an empty line is [`Reply::Skip`].
+    fn text(&mut self, q: &Question) -> Result<Reply<String>>;
+    /// One of `items` (by index); `default` is preselected.
+    fn select(&mut self, q: &Question, items: &[String], default: usize) -> Result<Reply<usize>>;
+    /// Yes or no.
+    fn confirm(&mut self, q: &Question, default: bool) -> Result<Reply<bool>>;
+    /// Why the last answer was refused (it is asked again).
+    fn warn(&mut self, why: &str);
+    /// Something to show: a table, hex, a note.
+    fn say(&mut self, what: &str);
+}
+
+/// Nested messages are offered this deep at most (self-referencing types).
+pub const MAX_DEPTH: usize = 8;
+
+/// What [`Builder::build`] ends with.
+pub enum Built {
+    Message(DynamicMessage),
+    Quit,
+}
+
+/// Asks for the fields of a message.
+pub struct Builder<'p, P: Prompter> {
+    prompter: &'p mut P,
+}
+
+/// A quit answer unwinds the whole walk.
+struct Quit;
+
+type Step<T> = std::result::Result<T, Stop>;
+
+enum Stop {
+    Quit(Quit),
+    Err(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(e: anyhow::Error) -> Self {
+        Stop::Err(e)
+    }
+}
+
+fn ask<T>(r: Result<Reply<T>>) -> Step<Option<T>> {
+    match r? {
+        Reply::Value(v) => Ok(Some(v)),
+        Reply::Skip => Ok(None),
+        Reply::Quit => Err(Stop::Quit(Quit)),
+    }
+}
+
+impl<'p, P: Prompter> Builder<'p, P> {
+    pub fn new(prompter: &'p mut P) -> Self {
+        Builder { prompter }
+    }
+
+    /// Builds a message of `desc`, starting from `start` (profile defaults,
+    /// or the message being edited: its values are offered as defaults).
+    pub fn build(&mut self, start: DynamicMessage) -> Result<Built> {
+        let desc = start.descriptor();
+        let link = link::find(&desc);
+        match self.envelope(start, link.as_ref()) {
+            Ok(m) => Ok(Built::Message(m)),
+            Err(Stop::Quit(_)) => Ok(Built::Quit),
+            Err(Stop::Err(e)) => Err(e),
+        }
+    }
+
+    /// The top level: the envelope's selector first, then the fields.
+    fn envelope(&mut self, mut msg: DynamicMessage, link: Option<&Link>) -> Step<DynamicMessage> {
+        let Some(link) = link else {
+            self.fields(&mut msg, "", 0, None)?;
+            return Ok(msg);
+        };
+        let enum_type = link.enum_type();
+        let current = get_in(&msg, link.selector_owner.as_ref(), &link.selector)
+            .and_then(|v| v.as_enum_number());
+        let values: Vec<(i32, String)> = enum_type
+            .values()
+            .map(|v| {
+                let payload = link
+                    .member_for(v.number())
+                    .map(|m| format!("  → {}", m.name()))
+                    .unwrap_or_default();
+                (
+                    v.number(),
+                    format!("{} ({}){payload}", v.name(), v.number()),
+                )
+            })
+            .collect();
+        let items: Vec<String> = values.iter().map(|(_, s)| s.clone()).collect();
+        let default = current
+            .and_then(|c| values.iter().position(|(n, _)| *n == c))
+            .unwrap_or_else(|| values.iter().position(|(n, _)| *n != 0).unwrap_or(0));
+        let q = Question {
+            path: link.selector_path(),
+            kind: enum_type.name().to_owned(),
+            hint: format!("picks {}; type to filter", link.oneof.name()),
+            default: None,
+        };
+        let Some(choice) = ask(self.prompter.select(&q, &items, default))? else {
+            return Err(Stop::Quit(Quit));
+        };
+        let number = values[choice].0;
+        set_in(
+            &mut msg,
+            link.selector_owner.as_ref(),
+            &link.selector,
+            Value::EnumNumber(number),
+        );
+        let member = link.member_for(number).cloned();
+        self.fields(&mut msg, "", 0, Some((link, member)))?;
+        Ok(msg)
+    }
+
+    /// Asks for the fields of `msg` in declaration order. `linked` is the
+    /// envelope and the member its selector picked.
+    fn fields(
+        &mut self,
+        msg: &mut DynamicMessage,
+        prefix: &str,
+        depth: usize,
+        linked: Option<(&Link, Option<FieldDescriptor>)>,
+    ) -> Step<()> {
+        let desc = msg.descriptor();
+        let mut oneofs_done: Vec<String> = Vec::new();
+        for field in declaration_order(&desc) {
+            if let Some((link, member)) = &linked {
+                if link.selector_owner.is_none() && field == link.selector {
+                    continue;
+                }
+                if link.oneof_owner.is_none()
+                    && field.containing_oneof().as_ref() == Some(&link.oneof)
+                {
+                    if member.as_ref() == Some(&field) {
+                        self.linked_member(msg, &field, prefix, depth)?;
+                    }
+                    continue;
+                }
+                // The header holding the selector or the oneof: walk into it.
+                let holds_selector = link.selector_owner.as_ref() == Some(&field);
+                let holds_oneof = link.oneof_owner.as_ref() == Some(&field);
+                if holds_selector || holds_oneof {
+                    let mut sub = sub_message(msg, &field);
+                    let inner = Link {
+                        selector_owner: None,
+                        oneof_owner: None,
+                        ..(*link).clone()
+                    };
+                    // Only the parts that live in this field.
+                    let inner_member = if holds_oneof { member.clone() } else { None };
+                    let path = join(prefix, field.name());
+                    self.fields_partial(
+                        &mut sub,
+                        &path,
+                        depth + 1,
+                        &inner,
+                        holds_selector,
+                        holds_oneof,
+                        inner_member,
+                    )?;
+                    msg.set_field(&field, Value::Message(sub));
+                    continue;
+                }
+            }
+            if let Some(oneof) = field.containing_oneof().filter(|o| !o.is_synthetic()) {
+                if oneofs_done.iter().any(|n| n == oneof.name()) {
+                    continue;
+                }
+                oneofs_done.push(oneof.name().to_owned());
+                self.oneof(msg, &oneof, prefix, depth)?;
+                continue;
+            }
+            self.field(msg, &field, prefix, depth)?;
+        }
+        Ok(())
+    }
+
+    /// Inside a header that holds the selector and/or the linked oneof.
+    #[allow(clippy::too_many_arguments)]
+    fn fields_partial(
+        &mut self,
+        msg: &mut DynamicMessage,
+        prefix: &str,
+        depth: usize,
+        link: &Link,
+        skip_selector: bool,
+        holds_oneof: bool,
+        member: Option<FieldDescriptor>,
+    ) -> Step<()> {
+        let desc = msg.descriptor();
+        let mut oneofs_done: Vec<String> = Vec::new();
+        for field in declaration_order(&desc) {
+            if skip_selector && field == link.selector {
+                continue;
+            }
+            if let Some(oneof) = field.containing_oneof().filter(|o| !o.is_synthetic()) {
+                if holds_oneof && oneof == link.oneof {
+                    if member.as_ref() == Some(&field) {
+                        self.linked_member(msg, &field, prefix, depth)?;
+                    }
+                    continue;
+                }
+                if oneofs_done.iter().any(|n| n == oneof.name()) {
+                    continue;
+                }
+                oneofs_done.push(oneof.name().to_owned());
+                self.oneof(msg, &oneof, prefix, depth)?;
+                continue;
+            }
+            self.field(msg, &field, prefix, depth)?;
+        }
+        Ok(())
+    }
+
+    /// The payload the selector picked: filled without asking whether, and
+    /// set even when left empty (the selector says it is there).
+    fn linked_member(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        prefix: &str,
+        depth: usize,
+    ) -> Step<()> {
+        let path = join(
+            &join(
+                prefix,
+                field
+                    .containing_oneof()
+                    .map(|o| o.name().to_owned())
+                    .as_deref()
+                    .unwrap_or(""),
+            ),
+            field.name(),
+        );
+        match field.kind() {
+            Kind::Message(m) if !is_inline(&m) => {
+                let mut sub = sub_message(msg, field);
+                self.prompter.say(&format!("{path} ({})", m.name()));
+                self.fields(&mut sub, &path, depth + 1, None)?;
+                msg.set_field(field, Value::Message(sub));
+            }
+            _ => self.single(msg, field, &path)?,
+        }
+        Ok(())
+    }
+
+    /// A oneof not linked to a selector: pick a member or none.
+    fn oneof(
+        &mut self,
+        msg: &mut DynamicMessage,
+        oneof: &prost_reflect::OneofDescriptor,
+        prefix: &str,
+        depth: usize,
+    ) -> Step<()> {
+        let members: Vec<FieldDescriptor> = oneof.fields().collect();
+        let current = members.iter().position(|f| msg.has_field(f));
+        let mut items = vec![match current {
+            Some(i) => format!("(keep {})", members[i].name()),
+            None => "(none)".to_owned(),
+        }];
+        items.extend(
+            members
+                .iter()
+                .map(|f| format!("{} ({})", f.name(), kind_label(f))),
+        );
+        let q = Question {
+            path: join(prefix, oneof.name()),
+            kind: "oneof".into(),
+            hint: "pick a member, or none".into(),
+            default: None,
+        };
+        let Some(choice) = ask(self.prompter.select(&q, &items, 0))? else {
+            return Ok(());
+        };
+        if choice == 0 {
+            return Ok(());
+        }
+        let field = members[choice - 1].clone();
+        let path = join(&join(prefix, oneof.name()), field.name());
+        match field.kind() {
+            Kind::Message(m) if !is_inline(&m) => {
+                let mut sub = sub_message(msg, &field);
+                self.fields(&mut sub, &path, depth + 1, None)?;
+                // Picking a member sets it, even with nothing in it.
+                msg.set_field(&field, Value::Message(sub));
+            }
+            _ => self.single(msg, &field, &path)?,
+        }
+        Ok(())
+    }
+
+    /// Any other field.
+    fn field(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        prefix: &str,
+        depth: usize,
+    ) -> Step<()> {
+        let path = join(prefix, field.name());
+        if field.is_map() {
+            return self.map(msg, field, &path, depth);
+        }
+        if field.is_list() {
+            return self.list(msg, field, &path, depth);
+        }
+        match field.kind() {
+            Kind::Message(m) if !is_inline(&m) => {
+                if depth + 1 >= MAX_DEPTH {
+                    self.prompter.say(&format!(
+                        "{path}: not offered, {MAX_DEPTH} levels deep already"
+                    ));
+                    return Ok(());
+                }
+                let set = msg.has_field(field);
+                let q = Question {
+                    path: path.clone(),
+                    kind: m.name().to_owned(),
+                    hint: if set {
+                        "edit it?".into()
+                    } else {
+                        "fill it? (no leaves it unset)".into()
+                    },
+                    default: None,
+                };
+                if ask(self.prompter.confirm(&q, set))? != Some(true) {
+                    return Ok(());
+                }
+                let mut sub = sub_message(msg, field);
+                self.fields(&mut sub, &path, depth + 1, None)?;
+                if is_empty(&sub) {
+                    // Nothing chosen, nothing sent.
+                    msg.clear_field(field);
+                    self.prompter
+                        .say(&format!("{path}: nothing filled, left unset"));
+                } else {
+                    msg.set_field(field, Value::Message(sub));
+                }
+                Ok(())
+            }
+            _ => self.single(msg, field, &path),
+        }
+    }
+
+    /// A singular scalar, enum, bytes or inline well-known type.
+    fn single(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        path: &str,
+    ) -> Step<()> {
+        let kind = field.kind();
+        let current = msg
+            .has_field(field)
+            .then(|| show(&kind, &msg.get_field(field)));
+        if let Kind::Enum(e) = &kind {
+            let mut items = vec![match &current {
+                Some(c) => format!("(keep {c})"),
+                None => "(leave unset)".to_owned(),
+            }];
+            items.extend(e.values().map(|v| format!("{} ({})", v.name(), v.number())));
+            let q = Question {
+                path: path.to_owned(),
+                kind: kind_label(field),
+                hint: "type to filter".into(),
+                default: None,
+            };
+            if let Some(choice) = ask(self.prompter.select(&q, &items, 0))? {
+                if choice > 0 {
+                    let v = e.values().nth(choice - 1).expect("an item per value");
+                    msg.set_field(field, Value::EnumNumber(v.number()));
+                }
+            }
+            return Ok(());
+        }
+        let q = Question {
+            path: path.to_owned(),
+            kind: kind_label(field),
+            hint: hint_for(&kind, current.is_some()),
+            default: current.clone(),
+        };
+        loop {
+            let Some(answer) = ask(self.prompter.text(&q))? else {
+                return Ok(()); // Enter: keep what is there (or nothing)
+            };
+            if current.is_some() && answer.trim() == "-" {
+                msg.clear_field(field);
+                return Ok(());
+            }
+            match parse_value(&kind, &answer) {
+                Ok(v) => {
+                    msg.set_field(field, v);
+                    return Ok(());
+                }
+                Err(why) => self.prompter.warn(&why),
+            }
+        }
+    }
+
+    fn list(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        path: &str,
+        depth: usize,
+    ) -> Step<()> {
+        let kind = field.kind();
+        let mut items: Vec<Value> = msg
+            .get_field(field)
+            .as_list()
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+        if !items.is_empty() {
+            let q = Question {
+                path: path.to_owned(),
+                kind: kind_label(field),
+                hint: format!("has {} element(s); keep them?", items.len()),
+                default: None,
+            };
+            if ask(self.prompter.confirm(&q, true))? == Some(false) {
+                items.clear();
+            }
+        }
+        loop {
+            let item_path = format!("{path}[{}]", items.len());
+            match &kind {
+                Kind::Message(m) if !is_inline(m) => {
+                    if depth + 1 >= MAX_DEPTH {
+                        break;
+                    }
+                    let q = Question {
+                        path: item_path.clone(),
+                        kind: m.name().to_owned(),
+                        hint: "add one? (no finishes the list)".into(),
+                        default: None,
+                    };
+                    if ask(self.prompter.confirm(&q, false))? != Some(true) {
+                        break;
+                    }
+                    let mut sub = DynamicMessage::new(m.clone());
+                    self.fields(&mut sub, &item_path, depth + 1, None)?;
+                    items.push(Value::Message(sub));
+                }
+                Kind::Enum(e) => {
+                    let mut names = vec!["(done: finish the list)".to_owned()];
+                    names.extend(e.values().map(|v| format!("{} ({})", v.name(), v.number())));
+                    let q = Question {
+                        path: item_path.clone(),
+                        kind: e.name().to_owned(),
+                        hint: "type to filter".into(),
+                        default: None,
+                    };
+                    match ask(self.prompter.select(&q, &names, 0))? {
+                        None | Some(0) => break,
+                        Some(i) => items.push(Value::EnumNumber(
+                            e.values().nth(i - 1).expect("an item per value").number(),
+                        )),
+                    }
+                }
+                _ => {
+                    let q = Question {
+                        path: item_path.clone(),
+                        kind: crate::render::table::kind_name(&kind),
+                        hint: format!(
+                            "{}; Enter finishes the list",
+                            hint_for(&kind, false).trim_end_matches(", Enter skips")
+                        ),
+                        default: None,
+                    };
+                    let Some(answer) = ask(self.prompter.text(&q))? else {
+                        break;
+                    };
+                    match parse_value(&kind, &answer) {
+                        Ok(v) => items.push(v),
+                        Err(why) => self.prompter.warn(&why),
+                    }
+                }
+            }
+        }
+        if items.is_empty() {
+            msg.clear_field(field);
+        } else {
+            msg.set_field(field, Value::List(items));
+        }
+        Ok(())
+    }
+
+    fn map(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        path: &str,
+        depth: usize,
+    ) -> Step<()> {
+        let Kind::Message(entry) = field.kind() else {
+            unreachable!("maps are messages")
+        };
+        let key_kind = entry.map_entry_key_field().kind();
+        let value_kind = entry.map_entry_value_field().kind();
+        let mut map = msg.get_field(field).as_map().cloned().unwrap_or_default();
+        loop {
+            let q = Question {
+                path: format!("{path} key"),
+                kind: crate::render::table::kind_name(&key_kind),
+                hint: format!("{} so far; Enter finishes", map.len()),
+                default: None,
+            };
+            let Some(answer) = ask(self.prompter.text(&q))? else {
+                break;
+            };
+            let key = match parse_value(&key_kind, &answer) {
+                Ok(k) => k.into_map_key().expect("map keys are scalars"),
+                Err(why) => {
+                    self.prompter.warn(&why);
+                    continue;
+                }
+            };
+            let value_path = format!("{path}[{answer}]");
+            let value = match &value_kind {
+                Kind::Message(m) if !is_inline(m) => {
+                    let mut sub = DynamicMessage::new(m.clone());
+                    self.fields(&mut sub, &value_path, depth + 1, None)?;
+                    Value::Message(sub)
+                }
+                _ => {
+                    let mut holder = EntryValue::new(&entry);
+                    self.single(&mut holder.msg, &holder.field, &value_path)?;
+                    holder.take()
+                }
+            };
+            map.insert(key, value);
+        }
+        if map.is_empty() {
+            msg.clear_field(field);
+        } else {
+            msg.set_field(field, Value::Map(map));
+        }
+        Ok(())
+    }
+}
+
+/// A map entry message used to ask for one value with [`Builder::single`].
+struct EntryValue {
+    msg: DynamicMessage,
+    field: FieldDescriptor,
+}
+
+impl EntryValue {
+    fn new(entry: &MessageDescriptor) -> Self {
+        EntryValue {
+            msg: DynamicMessage::new(entry.clone()),
+            field: entry.map_entry_value_field(),
+        }
+    }
+
+    /// The value given, or the type's default when none was.
+    fn take(self) -> Value {
+        self.msg.get_field(&self.field).into_owned()
+    }
+}
+
+/// Well-known types asked for as one value (Timestamp, Duration, wrappers,
+/// Struct and friends as JSON).
+fn is_inline(m: &MessageDescriptor) -> bool {
+    m.full_name().starts_with("google.protobuf.")
+}
+
+fn is_empty(m: &DynamicMessage) -> bool {
+    m.fields().next().is_none() && m.unknown_fields().next().is_none()
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    match (prefix.is_empty(), name.is_empty()) {
+        (true, _) => name.to_owned(),
+        (_, true) => prefix.to_owned(),
+        _ => format!("{prefix}.{name}"),
+    }
+}
+
+/// Fields in the order the .proto declares them (what its author grouped).
+fn declaration_order(desc: &MessageDescriptor) -> Vec<FieldDescriptor> {
+    desc.descriptor_proto()
+        .field
+        .iter()
+        .filter_map(|f| desc.get_field(f.number() as u32))
+        .collect()
+}
+
+fn sub_message(msg: &DynamicMessage, field: &FieldDescriptor) -> DynamicMessage {
+    match (msg.has_field(field), field.kind()) {
+        (true, _) => msg
+            .get_field(field)
+            .as_message()
+            .cloned()
+            .expect("a message field"),
+        (false, Kind::Message(m)) => DynamicMessage::new(m),
+        _ => unreachable!("sub_message of a non-message field"),
+    }
+}
+
+fn get_in(
+    msg: &DynamicMessage,
+    owner: Option<&FieldDescriptor>,
+    field: &FieldDescriptor,
+) -> Option<Value> {
+    match owner {
+        None => msg
+            .has_field(field)
+            .then(|| msg.get_field(field).into_owned()),
+        Some(o) => {
+            let sub = msg.get_field(o);
+            let sub = sub.as_message()?;
+            sub.has_field(field)
+                .then(|| sub.get_field(field).into_owned())
+        }
+    }
+}
+
+fn set_in(
+    msg: &mut DynamicMessage,
+    owner: Option<&FieldDescriptor>,
+    field: &FieldDescriptor,
+    value: Value,
+) {
+    match owner {
+        None => msg.set_field(field, value),
+        Some(o) => {
+            let mut sub = sub_message(msg, o);
+            sub.set_field(field, value);
+            msg.set_field(o, Value::Message(sub));
+        }
+    }
+}
+
+/// A field's type as prompts show it: `uint32`, `optional sint32`, `Door`.
+pub fn kind_label(field: &FieldDescriptor) -> String {
+    let name = crate::render::table::kind_name(&field.kind());
+    if field.containing_oneof().is_some_and(|o| o.is_synthetic()) {
+        format!("optional {name}")
+    } else {
+        name
+    }
+}
+
+/// How to answer, by kind.
+fn hint_for(kind: &Kind, has_value: bool) -> String {
+    let how = match kind {
+        Kind::Bool => "true or false",
+        Kind::Bytes => "hex, or utf8:TEXT, or base64:DATA",
+        Kind::Float | Kind::Double => "a number, nan or inf",
+        Kind::Message(m) => match m.full_name() {
+            "google.protobuf.Timestamp" => "RFC 3339 like 2024-05-01T10:00:00Z, or now",
+            "google.protobuf.Duration" => "seconds like 1.5s or 90s",
+            n if n.ends_with("Value") && m.fields().len() == 1 => "its value",
+            _ => "JSON",
+        },
+        _ => "",
+    };
+    let enter = if has_value {
+        "Enter keeps, - clears it"
+    } else {
+        "Enter skips"
+    };
+    if how.is_empty() {
+        enter.to_owned()
+    } else {
+        format!("{how}, {enter}")
+    }
+}
+
+/// A value as a default in a prompt (what typing it back would set).
+fn show(kind: &Kind, value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bytes(b) => hex::encode(b),
+        Value::Message(m) => {
+            crate::render::table::display_value(kind, &Value::Message(m.clone()), false, 0)
+        }
+        Value::EnumNumber(n) => match kind {
+            Kind::Enum(e) => e
+                .get_value(*n)
+                .map_or_else(|| n.to_string(), |v| v.name().to_owned()),
+            _ => n.to_string(),
+        },
+        other => crate::render::text::scalar(kind, other),
+    }
+}

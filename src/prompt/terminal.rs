@@ -1,0 +1,114 @@
+//! The [`Prompter`] for a person at a terminal, with dialoguer.
+//!
+//! Every prompt shows the field path and type. Enter on an empty line skips
+//! (or keeps the value shown); lists filter as you type; Esc in a list or
+//! Ctrl-C anywhere leaves, with the cursor restored.
+
+use std::io;
+
+use anyhow::Result;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, FuzzySelect, Input, Select};
+
+use super::{Prompter, Question, Reply};
+
+/// Lists longer than this filter as you type.
+const FUZZY_FROM: usize = 8;
+
+pub struct TerminalPrompter {
+    theme: ColorfulTheme,
+}
+
+impl Default for TerminalPrompter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TerminalPrompter {
+    pub fn new() -> Self {
+        TerminalPrompter {
+            theme: ColorfulTheme::default(),
+        }
+    }
+}
+
+fn label(q: &Question) -> String {
+    let mut s = format!("{} ({})", q.path, q.kind);
+    if !q.hint.is_empty() {
+        s.push_str(&format!(" {}", q.hint));
+    }
+    s
+}
+
+/// Esc and Ctrl-C: leave. Other I/O errors are real errors.
+fn quit_or<T>(r: std::result::Result<T, dialoguer::Error>) -> Result<Reply<T>> {
+    match r {
+        Ok(v) => Ok(Reply::Value(v)),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(Reply::Quit),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn text(&mut self, q: &Question) -> Result<Reply<String>> {
+        let mut input = Input::<String>::with_theme(&self.theme)
+            .with_prompt(label(q))
+            .allow_empty(true)
+            .report(true);
+        // Enter keeps the value shown (and the line reports it).
+        if let Some(d) = &q.default {
+            input = input.default(d.clone()).show_default(true);
+        }
+        let answer = input.interact_text();
+        Ok(match quit_or(answer)? {
+            Reply::Value(s) if s.is_empty() => Reply::Skip,
+            other => other,
+        })
+    }
+
+    fn select(&mut self, q: &Question, items: &[String], default: usize) -> Result<Reply<usize>> {
+        let prompt = label(q);
+        let answer = if items.len() > FUZZY_FROM {
+            FuzzySelect::with_theme(&self.theme)
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .max_length(12)
+                .interact_opt()
+        } else {
+            Select::with_theme(&self.theme)
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact_opt()
+        };
+        Ok(match quit_or(answer)? {
+            Reply::Value(Some(i)) => Reply::Value(i),
+            Reply::Value(None) => Reply::Quit, // Esc
+            Reply::Skip => Reply::Skip,
+            Reply::Quit => Reply::Quit,
+        })
+    }
+
+    fn confirm(&mut self, q: &Question, default: bool) -> Result<Reply<bool>> {
+        let answer = Confirm::with_theme(&self.theme)
+            .with_prompt(label(q))
+            .default(default)
+            .interact_opt();
+        Ok(match quit_or(answer)? {
+            Reply::Value(Some(b)) => Reply::Value(b),
+            Reply::Value(None) => Reply::Quit,
+            Reply::Skip => Reply::Skip,
+            Reply::Quit => Reply::Quit,
+        })
+    }
+
+    fn warn(&mut self, why: &str) {
+        eprintln!("  ✗ {why}");
+    }
+
+    fn say(&mut self, what: &str) {
+        eprintln!("{what}");
+    }
+}
