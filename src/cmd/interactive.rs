@@ -31,7 +31,7 @@ pub fn run(schema_args: &SchemaArgs, args: InteractiveArgs) -> Result<ExitCode> 
 
     let mut prompter = TerminalPrompter::new();
     prompter.say(&format!(
-        "commander · {} · {}{}\nEnter skips a field (or keeps the value shown) · Esc in a list or Ctrl-C leaves",
+        "commander · {} · {}{}\nEnter skips a field or keeps the value shown, - clears it · lists filter as you type · Esc or Ctrl-C leaves",
         desc.full_name(),
         context.profile.describe(),
         response

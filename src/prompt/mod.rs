@@ -138,7 +138,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
         let q = Question {
             path: link.selector_path(),
             kind: enum_type.name().to_owned(),
-            hint: format!("picks {}; type to filter", link.oneof.name()),
+            hint: format!("picks {}", link.oneof.name()),
             default: None,
         };
         let Some(choice) = ask(self.prompter.select(&q, &items, default))? else {
@@ -363,7 +363,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
                     hint: if set {
                         "edit it?".into()
                     } else {
-                        "fill it? (no leaves it unset)".into()
+                        "fill it?".into()
                     },
                     default: None,
                 };
@@ -406,7 +406,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
             let q = Question {
                 path: path.to_owned(),
                 kind: kind_label(field),
-                hint: "type to filter".into(),
+                hint: String::new(),
                 default: None,
             };
             if let Some(choice) = ask(self.prompter.select(&q, &items, 0))? {
@@ -475,7 +475,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
                     let q = Question {
                         path: item_path.clone(),
                         kind: m.name().to_owned(),
-                        hint: "add one? (no finishes the list)".into(),
+                        hint: "add one? (no ends the list)".into(),
                         default: None,
                     };
                     if ask(self.prompter.confirm(&q, false))? != Some(true) {
@@ -491,7 +491,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
                     let q = Question {
                         path: item_path.clone(),
                         kind: e.name().to_owned(),
-                        hint: "type to filter".into(),
+                        hint: String::new(),
                         default: None,
                     };
                     match ask(self.prompter.select(&q, &names, 0))? {
@@ -505,10 +505,10 @@ impl<'p, P: Prompter> Builder<'p, P> {
                     let q = Question {
                         path: item_path.clone(),
                         kind: crate::render::table::kind_name(&kind),
-                        hint: format!(
-                            "{}; Enter finishes the list",
-                            hint_for(&kind, false).trim_end_matches(", Enter skips")
-                        ),
+                        hint: match hint_for(&kind, false).as_str() {
+                            "" => "Enter ends the list".to_owned(),
+                            how => format!("{how}; Enter ends the list"),
+                        },
                         default: None,
                     };
                     let Some(answer) = ask(self.prompter.text(&q))? else {
@@ -687,29 +687,22 @@ pub fn kind_label(field: &FieldDescriptor) -> String {
 }
 
 /// How to answer, by kind.
-fn hint_for(kind: &Kind, has_value: bool) -> String {
-    let how = match kind {
-        Kind::Bool => "true or false",
-        Kind::Bytes => "hex, or utf8:TEXT, or base64:DATA",
-        Kind::Float | Kind::Double => "a number, nan or inf",
+fn hint_for(kind: &Kind, _has_value: bool) -> String {
+    // Kept short: a prompt wider than the terminal wraps, and the terminal
+    // library clears only its last row. How Enter and `-` work is said once,
+    // when the session starts.
+    match kind {
+        Kind::Bool => "true/false",
+        Kind::Bytes => "hex or utf8:text",
         Kind::Message(m) => match m.full_name() {
-            "google.protobuf.Timestamp" => "RFC 3339 like 2024-05-01T10:00:00Z, or now",
-            "google.protobuf.Duration" => "seconds like 1.5s or 90s",
-            n if n.ends_with("Value") && m.fields().len() == 1 => "its value",
+            "google.protobuf.Timestamp" => "RFC 3339 or now",
+            "google.protobuf.Duration" => "like 1.5s",
+            n if n.ends_with("Value") && m.fields().len() == 1 => "",
             _ => "JSON",
         },
         _ => "",
-    };
-    let enter = if has_value {
-        "Enter keeps, - clears it"
-    } else {
-        "Enter skips"
-    };
-    if how.is_empty() {
-        enter.to_owned()
-    } else {
-        format!("{how}, {enter}")
     }
+    .to_owned()
 }
 
 /// A value as a default in a prompt (what typing it back would set).

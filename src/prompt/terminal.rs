@@ -7,13 +7,11 @@
 use std::io;
 
 use anyhow::Result;
+use dialoguer::console;
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, FuzzySelect, Input, Select};
+use dialoguer::{Confirm, FuzzySelect, Input};
 
 use super::{Prompter, Question, Reply};
-
-/// Lists longer than this filter as you type.
-const FUZZY_FROM: usize = 8;
 
 pub struct TerminalPrompter {
     theme: ColorfulTheme,
@@ -33,12 +31,22 @@ impl TerminalPrompter {
     }
 }
 
+/// `path (kind) hint`, without the hint when the line (with the default
+/// shown after it) would not fit the terminal: a wrapped prompt leaves its
+/// first rows behind.
 fn label(q: &Question) -> String {
-    let mut s = format!("{} ({})", q.path, q.kind);
-    if !q.hint.is_empty() {
-        s.push_str(&format!(" {}", q.hint));
+    let short = format!("{} ({})", q.path, q.kind);
+    if q.hint.is_empty() {
+        return short;
     }
-    s
+    let long = format!("{short} {}", q.hint);
+    let width = usize::from(console::Term::stderr().size().1);
+    let default = q.default.as_ref().map_or(0, |d| d.chars().count() + 3);
+    if long.chars().count() + default + 6 <= width {
+        long
+    } else {
+        short
+    }
 }
 
 /// Esc and Ctrl-C: leave. Other I/O errors are real errors.
@@ -68,21 +76,13 @@ impl Prompter for TerminalPrompter {
     }
 
     fn select(&mut self, q: &Question, items: &[String], default: usize) -> Result<Reply<usize>> {
-        let prompt = label(q);
-        let answer = if items.len() > FUZZY_FROM {
-            FuzzySelect::with_theme(&self.theme)
-                .with_prompt(prompt)
-                .items(items)
-                .default(default)
-                .max_length(12)
-                .interact_opt()
-        } else {
-            Select::with_theme(&self.theme)
-                .with_prompt(prompt)
-                .items(items)
-                .default(default)
-                .interact_opt()
-        };
+        // Every list filters as you type.
+        let answer = FuzzySelect::with_theme(&self.theme)
+            .with_prompt(label(q))
+            .items(items)
+            .default(default)
+            .max_length(12)
+            .interact_opt();
         Ok(match quit_or(answer)? {
             Reply::Value(Some(i)) => Reply::Value(i),
             Reply::Value(None) => Reply::Quit, // Esc
