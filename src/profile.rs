@@ -220,7 +220,7 @@ impl Profile {
         match (&self.source, self.builtin) {
             (Some(p), _) => format!("profile {}", p.display()),
             (None, true) => "built-in profile".to_owned(),
-            (None, false) => "no profile".to_owned(),
+            (None, false) => "profile".to_owned(),
         }
     }
 
@@ -236,33 +236,75 @@ impl Profile {
 
     /// Sets the header defaults on `msg`: plain values and `{uuid}`/`{now}`
     /// first, then those that copy other fields (`{field.path}`), so a copy
-    /// sees the values set before it. A default naming a field the message
-    /// does not have is an error naming the profile line.
+    /// sees the values set before it. A default that does not fit (a field
+    /// the message does not have, a bad value) is an error naming the
+    /// profile line; the other defaults are still applied.
     pub fn apply_defaults(&self, msg: &mut DynamicMessage) -> Result<()> {
         let (plain, copies): (Vec<&HeaderDefault>, Vec<&HeaderDefault>) = self
             .defaults
             .iter()
             .partition(|d| field_refs(&d.template).is_empty());
-        for d in plain.into_iter().chain(copies) {
-            let value = render_template(&d.template, msg).map_err(|e| {
-                anyhow!(
-                    "{}, line {}: defaults.{}: {e}",
-                    self.describe(),
-                    d.line,
-                    d.path
-                )
-            })?;
-            crate::value::apply_set(msg, &format!("{}={value}", d.path)).map_err(|e| {
-                anyhow!(
-                    "{}, line {}: defaults.{} does not fit {}: {e}",
-                    self.describe(),
-                    d.line,
-                    d.path,
-                    msg.descriptor().full_name()
-                )
-            })?;
+        let errors: Vec<String> = plain
+            .into_iter()
+            .chain(copies)
+            .filter_map(|d| self.apply_one(d, msg).err())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow!("{}", errors.join("\n  ")))
         }
-        Ok(())
+    }
+
+    fn apply_one(&self, d: &HeaderDefault, msg: &mut DynamicMessage) -> Result<(), String> {
+        let value = render_template(&d.template, msg).map_err(|e| {
+            format!(
+                "{}, line {}: defaults.{}: {e}",
+                self.describe(),
+                d.line,
+                d.path
+            )
+        })?;
+        crate::value::apply_set(msg, &format!("{}={value}", d.path)).map_err(|e| {
+            format!(
+                "{}, line {}: defaults.{} does not fit {}: {e}",
+                self.describe(),
+                d.line,
+                d.path,
+                msg.descriptor().full_name()
+            )
+        })
+    }
+
+    /// After the user has edited `msg` (which started as `prefilled`), the
+    /// defaults that copy other fields (`correlation_id = "{message_id}"`)
+    /// are worked out again from the message being sent, unless the user
+    /// changed the copy itself.
+    pub fn refresh_copies(&self, prefilled: &DynamicMessage, msg: &mut DynamicMessage) {
+        self.refresh_matching(|_| true, prefilled, msg);
+    }
+
+    /// [`Profile::refresh_copies`] for the default of one field path.
+    pub fn refresh_copy(&self, path: &str, prefilled: &DynamicMessage, msg: &mut DynamicMessage) {
+        self.refresh_matching(|p| p == path, prefilled, msg);
+    }
+
+    fn refresh_matching(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+        prefilled: &DynamicMessage,
+        msg: &mut DynamicMessage,
+    ) {
+        for d in self
+            .defaults
+            .iter()
+            .filter(|d| wanted(&d.path) && !field_refs(&d.template).is_empty())
+        {
+            let before = field_text(prefilled, &d.path).ok();
+            if before.is_some() && before == field_text(msg, &d.path).ok() {
+                let _ = self.apply_one(d, msg);
+            }
+        }
     }
 
     /// The defaults that apply to `desc` (the paths it has), for prompts.

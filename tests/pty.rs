@@ -812,11 +812,7 @@ fn short_lists_filter_as_you_type() {
     t.answer("? message_id (string)", "");
     t.answer("? correlation_id (string)", "");
     t.answer("? vehicle_id (string)", "");
-    t.pick(
-        "? type (MessageType)",
-        "tele",
-        "TELEMETRY (3)",
-    );
+    t.pick("? type (MessageType)", "tele", "TELEMETRY (3)");
     t.expect("· TELEMETRY (3)");
 }
 

@@ -72,10 +72,15 @@ impl Session {
                     m
                 }
             };
-            let msg = match Builder::new(p).build(start)? {
+            let mut msg = match Builder::new(p)
+                .following(&self.profile, &start)
+                .build(start.clone())?
+            {
                 Built::Quit => return Ok(()),
                 Built::Message(m) => m,
             };
+            // `correlation_id = "{message_id}"` follows the message_id sent.
+            self.profile.refresh_copies(&start, &mut msg);
             let bytes = wire::encode_to_vec(&msg);
             writeln!(out, "{} · {} bytes", self.desc.full_name(), bytes.len())?;
             writeln!(out, "{}", table::message_table(&msg, false))?;

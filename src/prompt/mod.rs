@@ -66,6 +66,9 @@ pub enum Built {
 /// Asks for the fields of a message.
 pub struct Builder<'p, P: Prompter> {
     prompter: &'p mut P,
+    /// The profile whose copying defaults (`correlation_id = "{message_id}"`)
+    /// follow what the user types, and the message as the profile filled it.
+    follow: Option<(&'p crate::profile::Profile, DynamicMessage)>,
 }
 
 /// A quit answer unwinds the whole walk.
@@ -94,7 +97,22 @@ fn ask<T>(r: Result<Reply<T>>) -> Step<Option<T>> {
 
 impl<'p, P: Prompter> Builder<'p, P> {
     pub fn new(prompter: &'p mut P) -> Self {
-        Builder { prompter }
+        Builder {
+            prompter,
+            follow: None,
+        }
+    }
+
+    /// Top-level defaults that copy another field are worked out again when
+    /// they are asked, from what the user has typed so far (unless the
+    /// value was changed from what `profile` filled into `prefilled`).
+    pub fn following(
+        mut self,
+        profile: &'p crate::profile::Profile,
+        prefilled: &DynamicMessage,
+    ) -> Self {
+        self.follow = Some((profile, prefilled.clone()));
+        self
     }
 
     /// Builds a message of `desc`, starting from `start` (profile defaults,
@@ -202,7 +220,13 @@ impl<'p, P: Prompter> Builder<'p, P> {
                         holds_oneof,
                         inner_member,
                     )?;
-                    msg.set_field(&field, Value::Message(sub));
+                    // Nothing chosen, nothing sent (a zero selector and no
+                    // member leave the header or body empty).
+                    if is_empty(&sub) {
+                        msg.clear_field(&field);
+                    } else {
+                        msg.set_field(&field, Value::Message(sub));
+                    }
                     continue;
                 }
             }
@@ -296,7 +320,21 @@ impl<'p, P: Prompter> Builder<'p, P> {
         prefix: &str,
         depth: usize,
     ) -> Step<()> {
-        let members: Vec<FieldDescriptor> = oneof.fields().collect();
+        let too_deep = depth + 1 >= MAX_DEPTH;
+        let (members, dropped): (Vec<FieldDescriptor>, Vec<FieldDescriptor>) = oneof
+            .fields()
+            .partition(|f| !(too_deep && matches!(f.kind(), Kind::Message(m) if !is_inline(&m))));
+        if !dropped.is_empty() {
+            let names: Vec<&str> = dropped.iter().map(FieldDescriptor::name).collect();
+            self.prompter.say(&format!(
+                "{}: {} not offered, {MAX_DEPTH} levels deep already",
+                join(prefix, oneof.name()),
+                names.join(", ")
+            ));
+        }
+        if members.is_empty() {
+            return Ok(());
+        }
         let current = members.iter().position(|f| msg.has_field(f));
         let mut items = vec![match current {
             Some(i) => format!("(keep {})", members[i].name()),
@@ -393,6 +431,11 @@ impl<'p, P: Prompter> Builder<'p, P> {
         field: &FieldDescriptor,
         path: &str,
     ) -> Step<()> {
+        if let Some((profile, prefilled)) = &self.follow {
+            if path == field.name() && msg.descriptor() == prefilled.descriptor() {
+                profile.refresh_copy(field.name(), prefilled, msg);
+            }
+        }
         let kind = field.kind();
         let current = msg
             .has_field(field)
@@ -470,6 +513,9 @@ impl<'p, P: Prompter> Builder<'p, P> {
             match &kind {
                 Kind::Message(m) if !is_inline(m) => {
                     if depth + 1 >= MAX_DEPTH {
+                        self.prompter.say(&format!(
+                            "{path}: not offered, {MAX_DEPTH} levels deep already"
+                        ));
                         break;
                     }
                     let q = Question {
@@ -541,7 +587,24 @@ impl<'p, P: Prompter> Builder<'p, P> {
         };
         let key_kind = entry.map_entry_key_field().kind();
         let value_kind = entry.map_entry_value_field().kind();
+        if matches!(&value_kind, Kind::Message(m) if !is_inline(m)) && depth + 1 >= MAX_DEPTH {
+            self.prompter.say(&format!(
+                "{path}: not offered, {MAX_DEPTH} levels deep already"
+            ));
+            return Ok(());
+        }
         let mut map = msg.get_field(field).as_map().cloned().unwrap_or_default();
+        if !map.is_empty() {
+            let q = Question {
+                path: path.to_owned(),
+                kind: kind_label(field),
+                hint: format!("has {} entries; keep them?", map.len()),
+                default: None,
+            };
+            if ask(self.prompter.confirm(&q, true))? == Some(false) {
+                map.clear();
+            }
+        }
         loop {
             let q = Question {
                 path: format!("{path} key"),
@@ -607,6 +670,12 @@ impl EntryValue {
 /// Struct and friends as JSON).
 fn is_inline(m: &MessageDescriptor) -> bool {
     m.full_name().starts_with("google.protobuf.")
+}
+
+fn is_wrapper(m: &MessageDescriptor) -> bool {
+    m.full_name().starts_with("google.protobuf.")
+        && m.full_name().ends_with("Value")
+        && m.fields().len() == 1
 }
 
 fn is_empty(m: &DynamicMessage) -> bool {
@@ -678,6 +747,13 @@ fn set_in(
 
 /// A field's type as prompts show it: `uint32`, `optional sint32`, `Door`.
 pub fn kind_label(field: &FieldDescriptor) -> String {
+    if let (true, Kind::Message(entry)) = (field.is_map(), field.kind()) {
+        return format!(
+            "map<{}, {}>",
+            crate::render::table::kind_name(&entry.map_entry_key_field().kind()),
+            crate::render::table::kind_name(&entry.map_entry_value_field().kind())
+        );
+    }
     let name = crate::render::table::kind_name(&field.kind());
     if field.containing_oneof().is_some_and(|o| o.is_synthetic()) {
         format!("optional {name}")
@@ -710,6 +786,16 @@ fn show(kind: &Kind, value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Bytes(b) => hex::encode(b),
+        // A wrapper is typed as its inner value: show that, as typed (an
+        // empty string shows as nothing, not `""`).
+        Value::Message(m) if is_wrapper(&m.descriptor()) => {
+            let inner = m
+                .descriptor()
+                .fields()
+                .next()
+                .expect("wrappers have one field");
+            show(&inner.kind(), &m.get_field(&inner))
+        }
         Value::Message(m) => {
             crate::render::table::display_value(kind, &Value::Message(m.clone()), false, 0)
         }
