@@ -1622,3 +1622,45 @@ fn snapshot_cases_do_not_inherit_a_schema_from_the_environment() {
         }
     }
 }
+
+/// README "Profiles": the acme example's commander.toml gives the schema,
+/// the types and the header defaults, copies included.
+#[test]
+fn the_readme_profile_example_fills_the_header() {
+    let dir = support::repo().join("examples/acme");
+    let mut cmd = support::commander();
+    cmd.current_dir(&dir).args([
+        "encode",
+        "--defaults",
+        "--json",
+        "{}",
+        "--set",
+        "header.op=SET_LEVEL",
+        "--set",
+        "body.set_level.level=-3",
+    ]);
+    let encoded = support::run_cmd(&mut cmd, b"");
+    let hex = encoded.ok().trim().to_owned();
+    let mut cmd = support::commander();
+    cmd.current_dir(&dir)
+        .args(["decode", "-m", "Envelope", "-o", "json", &hex]);
+    let decoded = support::run_cmd(&mut cmd, b"");
+    let json: serde_json::Value = serde_json::from_str(decoded.ok()).unwrap();
+    let header = &json["header"];
+    let id = header["id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "{json}");
+    assert_eq!(header["reply_to"], format!("cmd-{id}"));
+    assert_eq!(header["device"], "unit-7");
+    assert_eq!(header["op"], "SET_LEVEL");
+    assert!(header["sent_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(json["body"]["set_level"]["level"], -3);
+    // Without -m, decode reads the profile's response type.
+    let mut cmd = support::commander();
+    cmd.current_dir(&dir).args(["decode", "1001"]);
+    let table = support::run_cmd(&mut cmd, b"");
+    assert!(
+        table.ok().starts_with("acme.Reply · 2 bytes"),
+        "{}",
+        table.stdout
+    );
+}
