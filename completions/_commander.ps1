@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -126,6 +128,64 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'commander;send' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Message type to send (default: the profile''s command type)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Message type to send (default: the profile''s command type)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The command as JSON')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'The command in text format')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a field: FIELD.PATH=VALUE (repeatable, as for encode)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic to publish to (default: the profile''s command_topic)')
+            [CompletionResult]::new('--response-topic', '--response-topic', [CompletionResultType]::ParameterName, 'Topic the reply comes on (default: the profile''s response_topic)')
+            [CompletionResult]::new('--response-type', '--response-type', [CompletionResultType]::ParameterName, 'Type of the reply (default: the profile''s response type)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the reply, like 10s or 500ms')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of the reply')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of the reply')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (better from the environment: it is never printed)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id (default: commander- and a random suffix)')
+            [CompletionResult]::new('--keep-alive', '--keep-alive', [CompletionResultType]::ParameterName, 'Keep-alive interval, in seconds')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Quality of service: 0, 1 or 2')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Do not fill the header from the profile''s defaults')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'commander;listen' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Message type for topics without a --type or profile mapping')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Message type for topics without a --type or profile mapping')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Decode messages on topics matching FILTER as TYPE (repeatable)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic filter to subscribe to (repeatable; default: the profile''s [mqtt.types] filters)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N messages')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Persistent session NAME (also the client id): messages sent while away arrive on return')
+            [CompletionResult]::new('--share', '--share', [CompletionResultType]::ParameterName, 'Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (better from the environment: it is never printed)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id (default: commander- and a random suffix)')
+            [CompletionResult]::new('--keep-alive', '--keep-alive', [CompletionResultType]::ParameterName, 'Keep-alive interval, in seconds')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Quality of service: 0, 1 or 2')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'commander;completions' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
@@ -154,6 +214,8 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the message types (and enums, services) of the schema')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -172,6 +234,12 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             break
         }
         'commander;help;describe' {
+            break
+        }
+        'commander;help;send' {
+            break
+        }
+        'commander;help;listen' {
             break
         }
         'commander;help;completions' {

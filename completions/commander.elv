@@ -33,6 +33,8 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
             cand list 'List the message types (and enums, services) of the schema'
             cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
+            cand send 'Publish a command over MQTT and show the decoded reply'
+            cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -117,6 +119,62 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'commander;send'= {
+            cand -m 'Message type to send (default: the profile''s command type)'
+            cand --message 'Message type to send (default: the profile''s command type)'
+            cand --json 'The command as JSON'
+            cand --text 'The command in text format'
+            cand --set 'Set a field: FIELD.PATH=VALUE (repeatable, as for encode)'
+            cand --topic 'Topic to publish to (default: the profile''s command_topic)'
+            cand --response-topic 'Topic the reply comes on (default: the profile''s response_topic)'
+            cand --response-type 'Type of the reply (default: the profile''s response type)'
+            cand --timeout 'How long to wait for the reply, like 10s or 500ms'
+            cand -o 'Output format of the reply'
+            cand --output 'Output format of the reply'
+            cand --broker 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS'
+            cand --username 'Username'
+            cand --password 'Password (better from the environment: it is never printed)'
+            cand --ca 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots'
+            cand --client-id 'Client id (default: commander- and a random suffix)'
+            cand --keep-alive 'Keep-alive interval, in seconds'
+            cand --qos 'Quality of service: 0, 1 or 2'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand --no-defaults 'Do not fill the header from the profile''s defaults'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'commander;listen'= {
+            cand -m 'Message type for topics without a --type or profile mapping'
+            cand --message 'Message type for topics without a --type or profile mapping'
+            cand --type 'Decode messages on topics matching FILTER as TYPE (repeatable)'
+            cand --topic 'Topic filter to subscribe to (repeatable; default: the profile''s [mqtt.types] filters)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --count 'Stop after N messages'
+            cand --session 'Persistent session NAME (also the client id): messages sent while away arrive on return'
+            cand --share 'Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)'
+            cand --broker 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS'
+            cand --username 'Username'
+            cand --password 'Password (better from the environment: it is never printed)'
+            cand --ca 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots'
+            cand --client-id 'Client id (default: commander- and a random suffix)'
+            cand --keep-alive 'Keep-alive interval, in seconds'
+            cand --qos 'Quality of service: 0, 1 or 2'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand --raw 'Decode without a schema, like protoc --decode_raw'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'commander;completions'= {
             cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
             cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
@@ -143,6 +201,8 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand decode 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
             cand list 'List the message types (and enums, services) of the schema'
             cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
+            cand send 'Publish a command over MQTT and show the decoded reply'
+            cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -156,6 +216,10 @@ set edit:completion:arg-completer[commander] = {|@words|
         &'commander;help;list'= {
         }
         &'commander;help;describe'= {
+        }
+        &'commander;help;send'= {
+        }
+        &'commander;help;listen'= {
         }
         &'commander;help;completions'= {
         }

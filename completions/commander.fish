@@ -34,6 +34,8 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "encode" -d 'Enc
 complete -c commander -n "__fish_commander_needs_command" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
 complete -c commander -n "__fish_commander_needs_command" -f -a "list" -d 'List the message types (and enums, services) of the schema'
 complete -c commander -n "__fish_commander_needs_command" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_needs_command" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
+complete -c commander -n "__fish_commander_needs_command" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -97,6 +99,51 @@ complete -c commander -n "__fish_commander_using_subcommand describe" -s s -l sc
 complete -c commander -n "__fish_commander_using_subcommand describe" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand send" -s m -l message -d 'Message type to send (default: the profile\'s command type)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l json -d 'The command as JSON' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l text -d 'The command in text format' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l set -d 'Set a field: FIELD.PATH=VALUE (repeatable, as for encode)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l topic -d 'Topic to publish to (default: the profile\'s command_topic)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l response-topic -d 'Topic the reply comes on (default: the profile\'s response_topic)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l response-type -d 'Type of the reply (default: the profile\'s response type)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l timeout -d 'How long to wait for the reply, like 10s or 500ms' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -s o -l output -d 'Output format of the reply' -r -f -a "table\t'Nested tables: field number, name, type, value'
+json\t'Pretty JSON per message'
+jsonl\t'One compact JSON object per line'
+text\t'Protobuf text format'"
+complete -c commander -n "__fish_commander_using_subcommand send" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l qos -d 'Quality of service: 0, 1 or 2' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l no-defaults -d 'Do not fill the header from the profile\'s defaults'
+complete -c commander -n "__fish_commander_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand listen" -s m -l message -d 'Message type for topics without a --type or profile mapping' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l type -d 'Decode messages on topics matching FILTER as TYPE (repeatable)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l topic -d 'Topic filter to subscribe to (repeatable; default: the profile\'s [mqtt.types] filters)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -s o -l output -d 'Output format' -r -f -a "table\t'A title line (topic, time, type) and a table per message'
+json\t'Pretty JSON per message, with its topic and time'
+jsonl\t'One compact JSON object per message: topic, time, type, message'"
+complete -c commander -n "__fish_commander_using_subcommand listen" -l count -d 'Stop after N messages' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l session -d 'Persistent session NAME (also the client id): messages sent while away arrive on return' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l share -d 'Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l qos -d 'Quality of service: 0, 1 or 2' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l raw -d 'Decode without a schema, like protoc --decode_raw'
+complete -c commander -n "__fish_commander_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
@@ -105,11 +152,13 @@ complete -c commander -n "__fish_commander_using_subcommand man" -s s -l schema 
 complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

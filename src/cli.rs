@@ -85,6 +85,10 @@ pub enum Command {
     List(ListArgs),
     /// Show a message's fields, an enum's values or a service's methods
     Describe(DescribeArgs),
+    /// Publish a command over MQTT and show the decoded reply
+    Send(SendArgs),
+    /// Decode every message on MQTT topics (a fleet's replies, telemetry, events)
+    Listen(ListenArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -152,6 +156,146 @@ pub struct EncodeArgs {
     /// The input's own fields win over them, and --set over both.
     #[arg(long)]
     pub defaults: bool,
+}
+
+/// How to reach the MQTT broker (default: the profile's [mqtt] settings).
+#[derive(Debug, Args, Clone, Default)]
+pub struct BrokerArgs {
+    /// Broker URL: mqtt://host:port, or mqtts://host:port for TLS
+    #[arg(long, value_name = "URL")]
+    pub broker: Option<String>,
+
+    /// Username
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Password (better from the environment: it is never printed)
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "COMMANDER_MQTT_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+
+    /// CA certificate (PEM) to trust for mqtts:// instead of the system's roots
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// Client id (default: commander- and a random suffix)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Keep-alive interval, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub keep_alive: u64,
+
+    /// Quality of service: 0, 1 or 2
+    #[arg(long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Message type to send (default: the profile's command type)
+    #[arg(short = 'm', long = "message", value_name = "TYPE")]
+    pub message: Option<String>,
+
+    /// The command as JSON
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "file"])]
+    pub json: Option<String>,
+
+    /// The command in text format
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["json", "file"])]
+    pub text: Option<String>,
+
+    /// Read the command from FILE ('-' for stdin; JSON or text format)
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Set a field: FIELD.PATH=VALUE (repeatable, as for encode)
+    #[arg(long = "set", value_name = "FIELD.PATH=VALUE")]
+    pub set: Vec<String>,
+
+    /// Do not fill the header from the profile's defaults
+    #[arg(long)]
+    pub no_defaults: bool,
+
+    /// Topic to publish to (default: the profile's command_topic)
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+
+    /// Topic the reply comes on (default: the profile's response_topic)
+    #[arg(long, value_name = "TOPIC")]
+    pub response_topic: Option<String>,
+
+    /// Type of the reply (default: the profile's response type)
+    #[arg(long, value_name = "TYPE")]
+    pub response_type: Option<String>,
+
+    /// How long to wait for the reply, like 10s or 500ms
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+
+    /// Output format of the reply
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Message type for topics without a --type or profile mapping
+    #[arg(
+        short = 'm',
+        long = "message",
+        value_name = "TYPE",
+        conflicts_with = "raw"
+    )]
+    pub message: Option<String>,
+
+    /// Decode without a schema, like protoc --decode_raw
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Decode messages on topics matching FILTER as TYPE (repeatable)
+    #[arg(long = "type", value_name = "FILTER=TYPE")]
+    pub types: Vec<String>,
+
+    /// Topic filter to subscribe to (repeatable; default: the profile's [mqtt.types] filters)
+    #[arg(long = "topic", value_name = "FILTER")]
+    pub topics: Vec<String>,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListenFormat::Table)]
+    pub output: ListenFormat,
+
+    /// Stop after N messages
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Persistent session NAME (also the client id): messages sent while away arrive on return
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+
+    /// Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)
+    #[arg(long, value_name = "GROUP")]
+    pub share: Option<String>,
+
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListenFormat {
+    /// A title line (topic, time, type) and a table per message
+    Table,
+    /// Pretty JSON per message, with its topic and time
+    Json,
+    /// One compact JSON object per message: topic, time, type, message
+    Jsonl,
 }
 
 #[derive(Debug, Args)]

@@ -309,7 +309,7 @@ fn relocate(err: anyhow::Error, line: usize, col: usize) -> anyhow::Error {
 
 /// Sets on `base` every field `over` has, replacing what `base` had there
 /// (the input wins over the profile's defaults, field by field).
-fn merge_set_fields(base: &mut DynamicMessage, over: DynamicMessage) {
+pub(crate) fn merge_set_fields(base: &mut DynamicMessage, over: DynamicMessage) {
     let mut over = over;
     let fields: Vec<_> = over.take_fields().collect();
     for (field, value) in fields {

@@ -6,6 +6,8 @@ mod encode;
 mod generate;
 mod interactive;
 mod list;
+mod listen;
+mod send;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Decode(args) => decode::run(&cli.schema, args),
         Command::List(args) => with_context(&cli.schema, |c| list::run(&c.schema, &args)),
         Command::Describe(args) => with_context(&cli.schema, |c| describe::run(&c.schema, &args)),
+        Command::Send(args) => with_context(&cli.schema, |c| send::run(c, args)),
+        Command::Listen(args) => listen::run(&cli.schema, args),
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.command.as_deref()),
     }
@@ -70,6 +74,41 @@ impl Context {
         self.schema
             .message_or_default(explicit, self.profile.response.as_deref())
     }
+}
+
+/// The broker settings: command-line flags over the profile's `[mqtt]`.
+/// `session` makes the session persistent under that client id.
+pub(crate) fn broker_config(
+    args: &crate::cli::BrokerArgs,
+    profile: &Profile,
+    session: Option<&str>,
+) -> Result<crate::mqtt::BrokerConfig> {
+    let url = args
+        .broker
+        .clone()
+        .or_else(|| profile.mqtt.broker.clone())
+        .ok_or_else(|| {
+            crate::UsageError(
+                "no broker: pass --broker mqtt://host:port, or set broker in the [mqtt] section of commander.toml"
+                    .into(),
+            )
+        })?;
+    crate::mqtt::parse_url(&url).map_err(|e| crate::UsageError(format!("--broker: {e}")))?;
+    Ok(crate::mqtt::BrokerConfig {
+        url,
+        username: args
+            .username
+            .clone()
+            .or_else(|| profile.mqtt.username.clone()),
+        password: args.password.clone(),
+        ca: args.ca.clone(),
+        client_id: session
+            .map(str::to_owned)
+            .or_else(|| args.client_id.clone())
+            .or_else(|| profile.mqtt.client_id.clone()),
+        keep_alive: std::time::Duration::from_secs(args.keep_alive),
+        persistent: session.is_some(),
+    })
 }
 
 /// Loads the schema and profile, runs `f`, and leaves them for the process
