@@ -499,7 +499,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__interactive)
-            opts="-m -s -I -h --message --response-type --schema --proto_path --proto-path --profile --help"
+            opts="-m -s -I -h --message --response-type --timeout --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +514,38 @@ _commander() {
                     return 0
                     ;;
                 --response-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-alive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -41,6 +41,14 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print 
 complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s m -l message -d 'Message type to build (default: the profile\'s command type)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l response-type -d 'Type of the replies to decode (default: the profile\'s response type)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l timeout -d 'How long to wait for a reply after publishing, like 10s' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F

@@ -95,7 +95,17 @@ pub enum Command {
     Man(ManArgs),
 }
 
-#[derive(Debug, Args, Default)]
+impl InteractiveArgs {
+    /// The arguments of `commander interactive` with nothing given.
+    pub fn defaults() -> InteractiveArgs {
+        match Cli::parse_from(["commander", "interactive"]).command {
+            Some(Command::Interactive(args)) => args,
+            _ => unreachable!("parsed as the interactive subcommand"),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct InteractiveArgs {
     /// Message type to build (default: the profile's command type)
     #[arg(short = 'm', long = "message", value_name = "TYPE")]
@@ -104,6 +114,13 @@ pub struct InteractiveArgs {
     /// Type of the replies to decode (default: the profile's response type)
     #[arg(long, value_name = "TYPE")]
     pub response_type: Option<String>,
+
+    /// How long to wait for a reply after publishing, like 10s
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+
+    #[command(flatten)]
+    pub broker: BrokerArgs,
 }
 
 #[derive(Debug, Args)]

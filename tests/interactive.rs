@@ -1829,6 +1829,7 @@ fn a_profile_default_naming_a_missing_field_warns_with_its_line() {
         desc: message(&s, "cvp.CommandMessage"),
         response: None,
         profile,
+        mqtt: None,
     };
     let mut script = Script::new(vec![select("subtype", Quit)]);
     let mut out = Vec::new();
@@ -2115,6 +2116,7 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
         desc: command.clone(),
         response: Some(response.clone()),
         profile: Profile::builtin().unwrap(),
+        mqtt: None,
     };
     let mut out = Vec::new();
     session.run(&mut script, &mut out).unwrap();
@@ -2239,6 +2241,7 @@ fn a_session_without_a_response_type_asks_for_no_reply_and_builds_another() {
         desc: desc.clone(),
         response: None,
         profile: Profile::default(),
+        mqtt: None,
     };
     let mut out = Vec::new();
     session.run(&mut script, &mut out).unwrap();

@@ -257,7 +257,16 @@ struct Pty {
 impl Pty {
     fn spawn(name: &'static str, args: &[&str]) -> Pty {
         let mut cmd = Command::new(BIN);
-        cmd.args(args)
+        // `commander` alone is `commander interactive`; a broker address
+        // where nothing listens keeps the run the same whether or not this
+        // machine has an MQTT broker on the built-in profile's port 1883
+        // (replies are then pasted, not published for).
+        let args: Vec<&str> = if args.is_empty() {
+            vec!["interactive", "--broker", "mqtt://127.0.0.1:9"]
+        } else {
+            args.to_vec()
+        };
+        cmd.args(&args)
             .current_dir(REPO)
             .env_remove("COMMANDER_SCHEMA")
             .env_remove("CLICOLOR_FORCE")

@@ -27,22 +27,52 @@ pub fn run(schema_args: &SchemaArgs, args: InteractiveArgs) -> Result<ExitCode> 
     let context = super::Context::load(schema_args)?;
     let desc = context.command_type(args.message.as_deref())?;
     let response = context.response_type(args.response_type.as_deref()).ok();
+    let timeout = super::send::parse_duration(&args.timeout)
+        .map_err(|e| UsageError(format!("--timeout: {e}")))?;
+    // Publishing is offered when a broker is configured and answers; else
+    // replies are pasted.
+    let mut broker_note = String::new();
+    let mqtt = match (
+        super::broker_config(&args.broker, &context.profile, None),
+        &context.profile.mqtt.command_topic,
+        &context.profile.mqtt.response_topic,
+    ) {
+        (Ok(cfg), Some(command_topic), Some(response_topic)) if response.is_some() => {
+            if reachable(&cfg.url) {
+                Some(Mqtt {
+                    cfg,
+                    command_topic: command_topic.clone(),
+                    response_topic: response_topic.clone(),
+                    qos: crate::mqtt::qos(args.broker.qos)?,
+                    timeout,
+                })
+            } else {
+                broker_note = format!("\nno broker answers at {}: paste replies by hand", cfg.url);
+                None
+            }
+        }
+        _ => None,
+    };
     restore_terminal_on_interrupt();
 
     let mut prompter = TerminalPrompter::new();
     prompter.say(&format!(
-        "commander · {} · {}{}\nEnter skips a field or keeps the value shown, - clears it · lists filter as you type · Esc or Ctrl-C leaves",
+                "commander · {} · {}{}{}{broker_note}\nEnter skips a field or keeps the value shown, - clears it · lists filter as you type · Esc or Ctrl-C leaves",
         desc.full_name(),
         context.profile.describe(),
         response
             .as_ref()
             .map(|r| format!(" · replies as {}", r.full_name()))
+            .unwrap_or_default(),
+        mqtt.as_ref()
+            .map(|m| format!(" · → {} at {}", m.command_topic, m.cfg.url))
             .unwrap_or_default()
     ));
     let session = Session {
         desc,
         response,
         profile: context.profile.clone(),
+        mqtt,
     };
     let result = session.run(&mut prompter, &mut io::stdout().lock());
     std::mem::forget(context);
@@ -54,6 +84,17 @@ pub struct Session {
     pub desc: MessageDescriptor,
     pub response: Option<MessageDescriptor>,
     pub profile: crate::profile::Profile,
+    /// Where to publish commands and wait for replies, if a broker answers.
+    pub mqtt: Option<Mqtt>,
+}
+
+/// A broker to publish through, with the profile's topic templates.
+pub struct Mqtt {
+    pub cfg: crate::mqtt::BrokerConfig,
+    pub command_topic: String,
+    pub response_topic: String,
+    pub qos: rumqttc::v5::mqttbytes::QoS,
+    pub timeout: std::time::Duration,
 }
 
 impl Session {
@@ -87,7 +128,11 @@ impl Session {
             writeln!(out, "{}", hex::encode(&bytes))?;
             out.flush()?;
             if let Some(response) = &self.response {
-                if !self.reply(p, out, response)? {
+                let carry_on = match &self.mqtt {
+                    Some(mqtt) => self.publish_or_paste(p, out, response, mqtt, &msg, &bytes)?,
+                    None => self.reply(p, out, response)?,
+                };
+                if !carry_on {
                     return Ok(());
                 }
             }
@@ -108,6 +153,91 @@ impl Session {
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// Publishes the command and shows the matching reply, or lets the
+    /// user paste one; `false` when the user quits.
+    fn publish_or_paste<P: Prompter, W: Write>(
+        &self,
+        p: &mut P,
+        out: &mut W,
+        response: &MessageDescriptor,
+        mqtt: &Mqtt,
+        msg: &DynamicMessage,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        let topics = crate::mqtt::render_topic(&mqtt.command_topic, msg).and_then(|t| {
+            let r = crate::profile::render_template(&mqtt.response_topic, msg)
+                .map_err(anyhow::Error::msg)?;
+            Ok((t, r))
+        });
+        let (topic, response_topic) = match topics {
+            Ok(t) => t,
+            Err(e) => {
+                p.warn(&format!("cannot publish: {e:#}"));
+                return self.reply(p, out, response);
+            }
+        };
+        let q = Question {
+            path: "send".into(),
+            kind: "action".into(),
+            hint: String::new(),
+            default: None,
+        };
+        let items = [
+            format!("publish to {topic} and wait for the reply"),
+            "paste a reply".to_owned(),
+            "skip".to_owned(),
+        ];
+        match p.select(&q, &items, 0)? {
+            Reply::Value(0) => {}
+            Reply::Value(1) => return self.reply(p, out, response),
+            Reply::Value(_) | Reply::Skip => return Ok(true),
+            Reply::Quit => return Ok(false),
+        }
+        let matcher = crate::mqtt::Matcher::for_command(msg, response);
+        p.say(&format!(
+            "published to {topic}; waiting up to {}s for the reply on {response_topic}",
+            mqtt.timeout.as_secs_f64()
+        ));
+        match crate::mqtt::request(
+            &mqtt.cfg,
+            &topic,
+            &response_topic,
+            bytes.to_vec(),
+            mqtt.qos,
+            response,
+            &matcher,
+            mqtt.timeout,
+        ) {
+            Ok(crate::mqtt::Outcome::Reply { bytes, skipped, .. }) => {
+                for note in skipped {
+                    p.say(&format!("note: {note}"));
+                }
+                let renderer = Renderer::typed(response.clone(), Format::Table, false, false);
+                let mut shown = Vec::new();
+                renderer.render(&bytes, &mut shown)?;
+                writeln!(
+                    out,
+                    "{} · {response_topic} · {} bytes",
+                    response.full_name(),
+                    bytes.len()
+                )?;
+                out.write_all(&shown)?;
+                out.flush()?;
+            }
+            Ok(crate::mqtt::Outcome::Timeout { skipped }) => {
+                for note in skipped {
+                    p.say(&format!("note: {note}"));
+                }
+                p.warn(&format!(
+                    "no reply on {response_topic} within {}s",
+                    mqtt.timeout.as_secs_f64()
+                ));
+            }
+            Err(e) => p.warn(&format!("{e:#}")),
+        }
+        Ok(true)
     }
 
     /// Asks for a reply until one decodes or the user skips; `false` when
@@ -159,6 +289,21 @@ impl Session {
             }
         }
     }
+}
+
+/// Does something accept connections at the broker's address (within a
+/// moment)? Decides whether publishing is offered.
+fn reachable(url: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(ep) = crate::mqtt::parse_url(url) else {
+        return false;
+    };
+    let Ok(mut addrs) = (ep.host.as_str(), ep.port).to_socket_addrs() else {
+        return false;
+    };
+    addrs.any(|a| {
+        std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_millis(300)).is_ok()
+    })
 }
 
 /// Ctrl-C raises SIGINT (the terminal library restores the line settings

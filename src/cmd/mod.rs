@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, Framing, InteractiveArgs, SchemaArgs};
+use crate::cli::{Cli, Command, Framing, SchemaArgs};
 use crate::codec;
 use crate::profile::Profile;
 use crate::schema::Schema;
@@ -25,7 +25,8 @@ pub use interactive::Session;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
-        return interactive::run(&cli.schema, InteractiveArgs::default());
+        // `commander` alone: the interactive builder with its defaults.
+        return interactive::run(&cli.schema, crate::cli::InteractiveArgs::defaults());
     };
     match command {
         Command::Interactive(args) => interactive::run(&cli.schema, args),
