@@ -304,7 +304,7 @@ pub fn request(
     let mut skipped = Vec::new();
     loop {
         let Some(publish) = next_publish(&mut conn, deadline, &cfg.url)? else {
-            let _ = client.disconnect();
+            close(&client, &mut conn);
             return Ok(Outcome::Timeout { skipped });
         };
         let topic_got = String::from_utf8_lossy(&publish.topic).into_owned();
@@ -313,7 +313,7 @@ pub fn request(
         }
         match DynamicMessage::decode(response.clone(), publish.payload.as_ref()) {
             Ok(reply) if matcher.accepts(&reply) => {
-                let _ = client.disconnect();
+                close(&client, &mut conn);
                 return Ok(Outcome::Reply {
                     message: reply,
                     bytes: publish.payload.to_vec(),
@@ -332,6 +332,22 @@ pub fn request(
                 response.full_name(),
                 hex::encode(&publish.payload)
             )),
+        }
+    }
+}
+
+/// Says goodbye: queues a DISCONNECT and polls the connection until it is
+/// sent (for up to a second), so the broker sees a clean end rather than a
+/// dropped connection.
+pub fn close(client: &Client, conn: &mut Connection) {
+    if client.disconnect().is_err() {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match conn.recv_timeout(left) {
+            Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => return,
+            Ok(Ok(_)) => {}
         }
     }
 }

@@ -150,7 +150,7 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
         }
     }
     out.finish()?;
-    let _ = client.disconnect();
+    mqtt::close(&client, &mut conn);
     if failures > 0 {
         eprintln!("{failures} message(s) did not decode");
         return Ok(ExitCode::from(1));
