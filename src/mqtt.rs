@@ -286,6 +286,7 @@ pub fn request(
     response: &MessageDescriptor,
     matcher: &Matcher,
     timeout: Duration,
+    on_published: impl FnOnce(),
 ) -> Result<Outcome> {
     let (client, mut conn) = connect(cfg, timeout)?;
     let deadline = Instant::now() + timeout;
@@ -301,6 +302,7 @@ pub fn request(
     client
         .publish(topic, qos, false, payload)
         .map_err(|e| anyhow!("cannot publish to '{topic}': {e}"))?;
+    on_published();
     let mut skipped = Vec::new();
     loop {
         let Some(publish) = next_publish(&mut conn, deadline, &cfg.url)? else {

@@ -196,10 +196,10 @@ impl Session {
             Reply::Quit => return Ok(false),
         }
         let matcher = crate::mqtt::Matcher::for_command(msg, response);
-        p.say(&format!(
+        let published = format!(
             "published to {topic}; waiting up to {}s for the reply on {response_topic}",
             mqtt.timeout.as_secs_f64()
-        ));
+        );
         match crate::mqtt::request(
             &mqtt.cfg,
             &topic,
@@ -209,6 +209,7 @@ impl Session {
             response,
             &matcher,
             mqtt.timeout,
+            || p.say(&published),
         ) {
             Ok(crate::mqtt::Outcome::Reply { bytes, skipped, .. }) => {
                 for note in skipped {

@@ -2,10 +2,11 @@
 //! type mapped to its topic (SPEC 9).
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Result, anyhow};
-use rumqttc::v5::mqttbytes::v5::Packet;
+use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode};
 use rumqttc::v5::{Client, ConnectionError, Event, RecvTimeoutError};
 
 use crate::UsageError;
@@ -79,6 +80,14 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
             return Err(UsageError(format!("'{f}' is not a topic filter")).into());
         }
     }
+    if let Some(group) = &args.share {
+        if group.is_empty() || group.contains(['/', '+', '#']) {
+            return Err(UsageError(format!(
+                "--share '{group}': a share group is a non-empty name without '/', '+' or '#'"
+            ))
+            .into());
+        }
+    }
     let subscriptions: Vec<String> = filters
         .iter()
         .map(|f| match &args.share {
@@ -94,10 +103,34 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
 
     let mut out = super::StreamOut::new();
     let mut connected = false;
+    let mut pending_subacks = subscriptions.len();
     let mut seen: u64 = 0;
     let mut failures = 0usize;
+    stop_on_interrupt();
+    let mut interrupted = false;
     loop {
         if args.count.is_some_and(|n| seen >= n) {
+            break;
+        }
+        if STOP.load(Ordering::Relaxed) {
+            // Messages already received (and acknowledged to the broker)
+            // are printed before leaving: nothing acknowledged is lost.
+            interrupted = true;
+            loop {
+                let p = match conn.try_recv() {
+                    Ok(Ok(Event::Incoming(Packet::Publish(p)))) => p,
+                    Ok(Ok(_)) => continue,
+                    _ => break,
+                };
+                let topic = String::from_utf8_lossy(&p.topic).into_owned();
+                let renderer = routes
+                    .iter()
+                    .find(|(f, _)| mqtt::matches(f, &topic))
+                    .map_or(&fallback, |(_, r)| r);
+                if !record(&mut out.buf, renderer, format, &topic, &p.payload) {
+                    failures += 1;
+                }
+            }
             break;
         }
         match conn.recv_timeout(IDLE_FLUSH) {
@@ -109,19 +142,37 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
                     if !ack.session_present {
                         subscribe(&client, &subscriptions, qos)?;
                     }
-                } else {
-                    eprintln!(
-                        "listening on {} at {}{}",
-                        subscriptions.join(", "),
-                        cfg.url,
-                        if cfg.persistent {
-                            " (persistent session)"
-                        } else {
-                            ""
-                        }
-                    );
                 }
                 connected = true;
+            }
+            Ok(Ok(Event::Incoming(Packet::SubAck(ack)))) => {
+                // A refused subscription is an error, not silence.
+                if let Some(code) = ack
+                    .return_codes
+                    .iter()
+                    .find(|c| !matches!(c, SubscribeReasonCode::Success(_)))
+                {
+                    out.finish()?;
+                    return Err(anyhow!(
+                        "the broker at {} refused a subscription ({code:?}); check the topic filters and permissions",
+                        cfg.url
+                    ));
+                }
+                if pending_subacks > 0 {
+                    pending_subacks -= 1;
+                    if pending_subacks == 0 {
+                        eprintln!(
+                            "listening on {} at {}{}",
+                            subscriptions.join(", "),
+                            cfg.url,
+                            if cfg.persistent {
+                                " (persistent session)"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
             }
             Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
                 seen += 1;
@@ -153,9 +204,32 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
     mqtt::close(&client, &mut conn);
     if failures > 0 {
         eprintln!("{failures} message(s) did not decode");
-        return Ok(ExitCode::from(1));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if failures > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Set by SIGINT or SIGTERM: the loop prints what it holds and leaves.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn stop_on_interrupt() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_signal(_: libc::c_int) {
+            STOP.store(true, Ordering::Relaxed);
+        }
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+    }
 }
 
 fn subscribe(client: &Client, filters: &[String], qos: rumqttc::v5::mqttbytes::QoS) -> Result<()> {

@@ -58,8 +58,8 @@ pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
     let cfg = super::broker_config(&args.broker, &context.profile, None)?;
     let matcher = Matcher::for_command(&msg, &response);
     let bytes = wire::encode_to_vec(&msg);
-    eprintln!(
-        "sending {} bytes to {topic}; the reply is awaited on {response_topic} for {}s{}",
+    let note = format!(
+        "published {} bytes to {topic}; waiting up to {}s for the reply on {response_topic}{}",
         bytes.len(),
         timeout.as_secs_f64(),
         match &matcher {
@@ -76,6 +76,7 @@ pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
         &response,
         &matcher,
         timeout,
+        || eprintln!("{note}"),
     )?;
     match outcome {
         Outcome::Reply { bytes, skipped, .. } => {
