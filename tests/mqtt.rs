@@ -1322,3 +1322,119 @@ fn the_right_password_works_on_the_command_line_and_from_the_environment() {
         assert!(!text.contains(PASSWORD), "the password is printed:\n{text}");
     }
 }
+
+/// Answers the builder's questions without a person: the subtype picked by
+/// name, Enter everywhere else; after building, `send` and `next` pick the
+/// given items.
+struct Autopilot {
+    subtype: &'static str,
+    send: usize,
+    said: Vec<String>,
+    warned: Vec<String>,
+}
+
+impl commander::prompt::Prompter for Autopilot {
+    fn text(
+        &mut self,
+        _: &commander::prompt::Question,
+    ) -> anyhow::Result<commander::prompt::Reply<String>> {
+        Ok(commander::prompt::Reply::Skip)
+    }
+
+    fn select(
+        &mut self,
+        q: &commander::prompt::Question,
+        items: &[String],
+        default: usize,
+    ) -> anyhow::Result<commander::prompt::Reply<usize>> {
+        use commander::prompt::Reply;
+        Ok(match q.path.as_str() {
+            "subtype" => Reply::Value(
+                items
+                    .iter()
+                    .position(|i| i.starts_with(self.subtype))
+                    .unwrap(),
+            ),
+            "send" => Reply::Value(self.send),
+            "next" => Reply::Value(items.iter().position(|i| i == "quit").unwrap()),
+            _ => Reply::Value(default),
+        })
+    }
+
+    fn confirm(
+        &mut self,
+        _: &commander::prompt::Question,
+        _: bool,
+    ) -> anyhow::Result<commander::prompt::Reply<bool>> {
+        Ok(commander::prompt::Reply::Value(false))
+    }
+
+    fn warn(&mut self, why: &str) {
+        self.warned.push(why.to_owned());
+    }
+
+    fn say(&mut self, what: &str) {
+        self.said.push(what.to_owned());
+    }
+}
+
+/// SPEC 6.5 and 9: the interactive mode publishes through the same code as
+/// `send` and shows the decoded reply.
+#[test]
+fn the_interactive_session_publishes_and_shows_the_reply() {
+    let broker = Broker::start(BrokerOpts::default());
+    let vehicle = Responder::start(&broker, Answer::Matching);
+    let schema = Schema::builtin().unwrap();
+    let profile = commander::profile::Profile::builtin().unwrap();
+    let session = commander::cmd::Session {
+        desc: schema.message("cvp.CommandMessage").unwrap(),
+        response: Some(schema.message("cvp.CommandResponseMessage").unwrap()),
+        mqtt: Some(commander::cmd::Mqtt {
+            cfg: commander::mqtt::BrokerConfig {
+                url: broker.url(),
+                ..Default::default()
+            },
+            command_topic: profile.mqtt.command_topic.clone().unwrap(),
+            response_topic: profile.mqtt.response_topic.clone().unwrap(),
+            qos: QoS::AtLeastOnce,
+            timeout: Duration::from_secs(5),
+        }),
+        profile,
+    };
+    let mut pilot = Autopilot {
+        subtype: "ENGINE_START",
+        send: 0,
+        said: Vec::new(),
+        warned: Vec::new(),
+    };
+    let mut out = Vec::new();
+    session.run(&mut pilot, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(pilot.warned.is_empty(), "{:?}", pilot.warned);
+    // The vehicle got the command the builder made, with the profile's header.
+    let command = vehicle
+        .commands
+        .recv_timeout(Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(str_field(&command, "vehicle_id"), "MH12VF1121");
+    let correlation = str_field(&command, "correlation_id");
+    assert!(
+        pilot
+            .said
+            .iter()
+            .any(|s| s.starts_with("published to /device/MH12VF1121/MQTTPROTOBUF/command")),
+        "{:?}",
+        pilot.said
+    );
+    // Then the reply, decoded as a table after the command's table and hex.
+    assert!(
+        out.contains(
+            "cvp.CommandResponseMessage · /device/MH12VF1121/MQTTPROTOBUF/commandresponse"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&correlation) && out.contains("SUCCESS (1)"),
+        "{out}"
+    );
+}
