@@ -108,6 +108,15 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
     let mut failures = 0usize;
     stop_on_interrupt();
     let mut interrupted = false;
+    // One received message, decoded with the type mapped to its topic.
+    let show = |buf: &mut Vec<u8>, p: &rumqttc::v5::mqttbytes::v5::Publish| {
+        let topic = String::from_utf8_lossy(&p.topic).into_owned();
+        let renderer = routes
+            .iter()
+            .find(|(f, _)| mqtt::matches(f, &topic))
+            .map_or(&fallback, |(_, r)| r);
+        record(buf, renderer, format, &topic, &p.payload)
+    };
     loop {
         if args.count.is_some_and(|n| seen >= n) {
             break;
@@ -122,12 +131,7 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
                     Ok(Ok(_)) => continue,
                     _ => break,
                 };
-                let topic = String::from_utf8_lossy(&p.topic).into_owned();
-                let renderer = routes
-                    .iter()
-                    .find(|(f, _)| mqtt::matches(f, &topic))
-                    .map_or(&fallback, |(_, r)| r);
-                if !record(&mut out.buf, renderer, format, &topic, &p.payload) {
+                if !show(&mut out.buf, &p) {
                     failures += 1;
                 }
             }
@@ -176,12 +180,7 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
             }
             Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
                 seen += 1;
-                let topic = String::from_utf8_lossy(&p.topic).into_owned();
-                let renderer = routes
-                    .iter()
-                    .find(|(f, _)| mqtt::matches(f, &topic))
-                    .map_or(&fallback, |(_, r)| r);
-                if !record(&mut out.buf, renderer, format, &topic, &p.payload) {
+                if !show(&mut out.buf, &p) {
                     failures += 1;
                 }
                 out.done_one()?;
