@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::cli::{DecodeArgs, InputEncoding, OutputFormat, SchemaArgs};
+use crate::cli::{DecodeArgs, InputEncoding, SchemaArgs};
 use crate::codec::framing::{FrameReader, MAX_FRAME};
 use crate::codec::{self, Framing, decode_base64, looks_like_hex};
 use crate::render::{Format, Renderer};
@@ -17,12 +17,7 @@ const SINGLE_ARGUMENT: &str = "the argument";
 const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
 
 pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
-    let format = match args.output {
-        OutputFormat::Table => Format::Table,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Jsonl => Format::Jsonl,
-        OutputFormat::Text => Format::Text,
-    };
+    let format: Format = args.output.into();
     let renderer = if args.raw {
         Renderer::raw(format)
     } else {
@@ -85,13 +80,10 @@ impl Decoder {
             if self.count > 1 {
                 self.out.buf.push(b'\n');
             }
-            let name = self.renderer.type_name();
-            let title = if origin == SINGLE_ARGUMENT {
-                format!("{name} · {} bytes\n", bytes.len())
-            } else {
-                format!("{name} · {origin} · {} bytes\n", bytes.len())
-            };
+            let origin = (origin != SINGLE_ARGUMENT).then_some(origin);
+            let title = self.renderer.title(origin, bytes.len());
             self.out.buf.extend_from_slice(title.as_bytes());
+            self.out.buf.push(b'\n');
         } else if self.renderer.format() == Format::Text && self.count > 1 {
             // Text-format messages are told apart by a blank line.
             self.out.buf.push(b'\n');

@@ -220,9 +220,8 @@ impl Session {
                 renderer.render(&bytes, &mut shown)?;
                 writeln!(
                     out,
-                    "{} · {response_topic} · {} bytes",
-                    response.full_name(),
-                    bytes.len()
+                    "{}",
+                    renderer.title(Some(&response_topic), bytes.len())
                 )?;
                 out.write_all(&shown)?;
                 out.flush()?;
@@ -278,7 +277,7 @@ impl Session {
             let mut shown = Vec::new();
             match renderer.render(&bytes, &mut shown) {
                 Ok(()) => {
-                    writeln!(out, "{} · {} bytes", response.full_name(), bytes.len())?;
+                    writeln!(out, "{}", renderer.title(None, bytes.len()))?;
                     out.write_all(&shown)?;
                     out.flush()?;
                     return Ok(true);

@@ -125,6 +125,19 @@ fn with_context(
     result
 }
 
+impl From<crate::cli::OutputFormat> for crate::render::Format {
+    fn from(f: crate::cli::OutputFormat) -> Self {
+        use crate::cli::OutputFormat;
+        use crate::render::Format;
+        match f {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Jsonl => Format::Jsonl,
+            OutputFormat::Text => Format::Text,
+        }
+    }
+}
+
 impl From<Framing> for codec::Framing {
     fn from(f: Framing) -> Self {
         match f {

@@ -108,23 +108,12 @@ fn print_reply(
     output: OutputFormat,
     topic: &str,
 ) -> Result<()> {
-    let format = match output {
-        OutputFormat::Table => Format::Table,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Jsonl => Format::Jsonl,
-        OutputFormat::Text => Format::Text,
-    };
+    let format: Format = output.into();
     let renderer = Renderer::typed(response.clone(), format, false, false);
     let mut out = Vec::new();
     if format == Format::Table {
-        out.extend_from_slice(
-            format!(
-                "{} · {topic} · {} bytes\n",
-                response.full_name(),
-                bytes.len()
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(renderer.title(Some(topic), bytes.len()).as_bytes());
+        out.push(b'\n');
     }
     renderer.render(bytes, &mut out).with_context(|| {
         format!(

@@ -101,6 +101,15 @@ impl Renderer {
         self.format
     }
 
+    /// The title line of a table: `TYPE · ORIGIN · N bytes` (origin left
+    /// out when there is none worth naming).
+    pub fn title(&self, origin: Option<&str>, len: usize) -> String {
+        match origin {
+            Some(o) => format!("{} · {o} · {len} bytes", self.type_name()),
+            None => format!("{} · {len} bytes", self.type_name()),
+        }
+    }
+
     /// The full name of the type decoded, or `raw`.
     pub fn type_name(&self) -> &str {
         match &self.target {
