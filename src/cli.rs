@@ -203,8 +203,9 @@ pub struct BrokerArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Keep-alive interval, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Keep-alive interval, in seconds (5 to 65535, as MQTT allows)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(5..=65535))]
     pub keep_alive: u64,
 
     /// Quality of service: 0, 1 or 2

@@ -39,6 +39,31 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     cmd::run(cli)
 }
 
+/// Makes a panic (a bug: every expected failure is an error value) print
+/// `error: internal error: ...` and how to report it, and exit with status 1,
+/// instead of Rust's message and backtrace.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unexpected failure".to_owned());
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error: {what}{at}\n  \
+             this is a bug in commander {}: please report it with the command line \
+             and the input that caused it",
+            env!("CARGO_PKG_VERSION")
+        );
+        std::process::exit(1);
+    }));
+}
+
 /// Prints `error: ...` with the cause chain to stderr and picks the exit
 /// status: 2 for usage errors, 0 for a closed output pipe, else 1.
 pub fn report(err: &anyhow::Error) -> ExitCode {

@@ -107,10 +107,12 @@ pub fn options(cfg: &BrokerConfig) -> Result<MqttOptions> {
         )
     });
     let mut opts = MqttOptions::new(client_id, ep.host.clone(), ep.port);
+    // rumqttc panics below 5 s; MQTT carries the interval in 16 bits.
     opts.set_keep_alive(if cfg.keep_alive.is_zero() {
         Duration::from_secs(30)
     } else {
         cfg.keep_alive
+            .clamp(Duration::from_secs(5), Duration::from_secs(65535))
     });
     opts.set_max_packet_size(Some(64 * 1024 * 1024));
     if cfg.persistent {

@@ -224,7 +224,8 @@ fn split_path(path: &str) -> Result<Vec<Step>, Reason> {
                 return Err(format!("'{path}' ends with '.'"));
             }
         } else if !rest.is_empty() {
-            return Err(format!("unexpected '{}' in '{path}'", &rest[..1]));
+            let ch = rest.chars().next().unwrap_or_default();
+            return Err(format!("unexpected '{ch}' in '{path}'"));
         }
     }
     if steps.is_empty() {

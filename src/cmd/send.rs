@@ -153,6 +153,9 @@ fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<DynamicMessag
     }
 }
 
+/// The longest timeout accepted: a year.
+const MAX_DURATION_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
 /// `10s`, `1.5s`, `500ms`, `2m`, or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let t = text.trim();
@@ -172,6 +175,10 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     };
     if !seconds.is_finite() || seconds < 0.0 {
         bail!("'{text}' is not a duration like 10s or 500ms");
+    }
+    // A deadline is now + the duration: keep it far from the clock's limits.
+    if seconds > MAX_DURATION_SECS {
+        bail!("'{text}' is too long: at most a year ({MAX_DURATION_SECS}s)");
     }
     Ok(Duration::from_secs_f64(seconds))
 }
