@@ -47,7 +47,7 @@ complete -c commander -n "__fish_commander_using_subcommand interactive" -l user
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
-complete -c commander -n "__fish_commander_using_subcommand interactive" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
@@ -124,7 +124,7 @@ complete -c commander -n "__fish_commander_using_subcommand send" -l username -d
 complete -c commander -n "__fish_commander_using_subcommand send" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
-complete -c commander -n "__fish_commander_using_subcommand send" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
@@ -145,7 +145,7 @@ complete -c commander -n "__fish_commander_using_subcommand listen" -l username 
 complete -c commander -n "__fish_commander_using_subcommand listen" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
 complete -c commander -n "__fish_commander_using_subcommand listen" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
-complete -c commander -n "__fish_commander_using_subcommand listen" -l keep-alive -d 'Keep-alive interval, in seconds' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand listen" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F

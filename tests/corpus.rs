@@ -430,12 +430,14 @@ fn check(c: &Corpus, cases: &[Case]) {
         );
         assert_eq!(
             hex,
-            hex::encode(&theirs),
+            support::hex_line(&theirs),
             "{}: bytes differ from protoc for {compact}",
             case.ty
         );
-        let their_text =
-            String::from_utf8(c.protoc(protoc, &format!("--decode={}", case.ty), &theirs)).unwrap();
+        let their_text = support::as_commander_text(
+            &String::from_utf8(c.protoc(protoc, &format!("--decode={}", case.ty), &theirs))
+                .unwrap(),
+        );
         let ours = c.run("decode", &["-m", case.ty, "-o", "text", &hex]);
         assert_eq!(
             ours.ok(),

@@ -25,7 +25,9 @@ use commander::wire;
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, Value};
 use support::random::{Rng, Values, random_message};
-use support::{TempDir, corpus, peer, repo, run, run_cmd, run_peer};
+use support::{
+    TempDir, as_commander_text, corpus, hex_line, peer, repo, run, run_cmd, run_peer,
+};
 
 /// The five messages of the sample protocol that go over the wire.
 const ENVELOPES: &[&str] = &[
@@ -193,7 +195,7 @@ fn differential(
     seen: &mut BTreeSet<String>,
 ) -> Result<(), String> {
     let theirs = protoc.encode(&case.ty, &case.text);
-    let their_hex = hex::encode(&theirs);
+    let their_hex = hex_line(&theirs);
 
     // (a) the binary encodes the same text to the same bytes ...
     let r = run(&["encode", "-m", &case.ty, "--text", &case.text, "-f", "hex"]);
@@ -209,7 +211,7 @@ fn differential(
     // ... and so does the library, parsing the text in-process.
     let desc = schema.message(&case.ty).unwrap();
     let parsed = message_from_text(&desc, &case.text).map_err(|e| format!("{e:#}"))?;
-    let lib = hex::encode(wire::encode_to_vec(&parsed));
+    let lib = hex_line(&wire::encode_to_vec(&parsed));
     if lib != their_hex {
         return Err(format!(
             "wire::encode_to_vec differs\n  library: {lib}\n  protoc:  {their_hex}"
@@ -217,7 +219,7 @@ fn differential(
     }
 
     // (b) the same bytes decode to the same text.
-    let their_text = protoc.decode(&case.ty, &theirs);
+    let their_text = as_commander_text(&protoc.decode(&case.ty, &theirs));
     let r = run(&["decode", "-m", &case.ty, "-o", "text", &their_hex]);
     if r.code != 0 {
         return Err(format!("commander decode failed: {}", r.stderr));
@@ -487,7 +489,7 @@ fn non_canonical_wire_input_decodes_as_protoc_decodes_it() {
             parts.next().unwrap(),
         );
         let bytes = hex::decode(hex).unwrap();
-        let theirs = protoc.decode(ty, &bytes);
+        let theirs = as_commander_text(&protoc.decode(ty, &bytes));
         let r = run(&["decode", "-m", ty, "-o", "text", hex]);
         if r.code != 0 || r.stdout != theirs {
             let _ = writeln!(

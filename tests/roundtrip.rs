@@ -141,7 +141,7 @@ proptest! {
         (desc, seed, values) in message(),
     ) {
         let name = desc.full_name();
-        let hex = hex::encode(wire::encode_to_vec(&make(&desc, seed, values)));
+        let hex = support::hex_line(&wire::encode_to_vec(&make(&desc, seed, values)));
 
         let json = run(&["decode", "-m", name, "-o", "json", &hex]);
         let json = json.ok();

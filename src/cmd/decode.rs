@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::cli::{DecodeArgs, InputEncoding, SchemaArgs};
 use crate::codec::framing::{FrameReader, MAX_FRAME};
+use crate::codec::lines::{LineContent, LineDecoder, Lines, UTF8_BOM};
 use crate::codec::{self, Framing, decode_base64, looks_like_hex};
 use crate::render::{Format, Renderer};
 
@@ -47,6 +48,12 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
         d.stream(BufReader::with_capacity(1 << 16, reader), args.input)?;
     }
     d.out.finish()?;
+    if d.count == 0 && d.out.failures == 0 {
+        eprintln!(
+            "note: the input holds no message (an empty message is a line '-' in hex or \
+             base64, or zero bytes read with -i binary)"
+        );
+    }
     let status = d.out.status();
     // The process is about to exit: freeing the descriptor pool and plans
     // piece by piece would take a tenth of a short run.
@@ -113,6 +120,10 @@ impl Decoder {
                 format!("argument {}", i + 1)
             };
             let mut note = None;
+            if matches!(lit.trim(), "" | "-") && input != InputEncoding::Binary {
+                decoded.push((origin, Vec::new(), None));
+                continue;
+            }
             let mode = match input {
                 InputEncoding::Hex => Mode::Hex,
                 InputEncoding::Base64 => Mode::Base64,
@@ -157,11 +168,30 @@ impl Decoder {
     }
 
     fn stream<R: BufRead>(&mut self, mut reader: R, input: InputEncoding) -> Result<()> {
+        let sample = reader.fill_buf().context("cannot read the input")?;
+        if input != InputEncoding::Binary {
+            if sample.starts_with(b"\xff\xfe") || sample.starts_with(b"\xfe\xff") {
+                return Err(anyhow!(
+                    "the input is UTF-16 text (it starts with a UTF-16 byte order mark); \
+                     save it as UTF-8 or ASCII (PowerShell: Out-File -Encoding utf8)"
+                ));
+            }
+            // A message never starts with these bytes (0xef is no field key).
+            if sample.starts_with(UTF8_BOM) {
+                reader.consume(UTF8_BOM.len());
+            }
+        }
         let mode = match input {
             InputEncoding::Hex => Mode::Hex,
             InputEncoding::Base64 => Mode::Base64,
             InputEncoding::Binary => Mode::Binary,
-            InputEncoding::Auto => sniff(reader.fill_buf().context("cannot read the input")?),
+            InputEncoding::Auto => {
+                let sample = reader.fill_buf().context("cannot read the input")?;
+                if sample.is_empty() {
+                    return Ok(());
+                }
+                sniff(sample)
+            }
         };
         match (mode, self.framing) {
             (Mode::Binary, Framing::None) => {
@@ -183,9 +213,8 @@ impl Decoder {
             (_, Framing::None) => self.lines(reader, mode),
             (_, _) => {
                 let lines = TextBytes {
-                    inner: reader,
-                    mode,
-                    line: 0,
+                    lines: Lines::new(reader),
+                    hex: mode == Mode::Hex,
                     pending: Vec::new(),
                     at: 0,
                 };
@@ -194,46 +223,29 @@ impl Decoder {
         }
     }
 
-    /// One message per non-empty line.
-    fn lines<R: BufRead>(&mut self, mut reader: R, mode: Mode) -> Result<()> {
-        let mut line = Vec::with_capacity(512);
+    /// One message per line that is not blank (`-` alone: the empty message).
+    fn lines<R: BufRead>(&mut self, reader: R, mode: Mode) -> Result<()> {
+        let mut lines = Lines::new(reader);
         let mut bytes = Vec::with_capacity(256);
-        let mut n = 0usize;
         loop {
-            line.clear();
-            if reader
-                .read_until(b'\n', &mut line)
+            bytes.clear();
+            let mut decoder = LineDecoder::new(mode == Mode::Hex);
+            if !lines
+                .next_line(|piece| decoder.feed(piece, &mut bytes))
                 .context("cannot read the input")?
-                == 0
             {
                 return Ok(());
             }
-            n += 1;
-            let text = trim_ascii(&line);
-            if text.is_empty() {
-                continue;
-            }
-            bytes.clear();
-            let decoded = match std::str::from_utf8(text) {
-                Err(_) => Err(anyhow!(
-                    "the line is not text (use -i binary for raw bytes)"
-                )),
-                Ok(t) => match mode {
-                    Mode::Hex => {
-                        codec::shapes::decode_hex_into(t, &mut bytes).map_err(anyhow::Error::from)
-                    }
-                    _ => decode_base64(t)
-                        .map(|b| bytes = b)
-                        .map_err(anyhow::Error::from),
-                },
-            };
-            match decoded {
-                Ok(()) => {
+            let n = lines.number;
+            match decoder.finish(&mut bytes) {
+                Ok(LineContent::Blank) => {}
+                Ok(LineContent::EmptyMessage) => self.one(&[], &format!("line {n}"), None)?,
+                Ok(LineContent::Message) => {
                     let b = std::mem::take(&mut bytes);
                     self.one(&b, &format!("line {n}"), None)?;
                     bytes = b;
                 }
-                Err(e) => self.fail(e.context(format!("cannot read line {n}")))?,
+                Err(e) => self.fail(anyhow!(e).context(format!("cannot read line {n}")))?,
             }
         }
     }
@@ -252,10 +264,6 @@ impl Decoder {
     }
 }
 
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
-}
-
 fn text_to_bytes(text: &str, mode: Mode) -> Result<Vec<u8>> {
     Ok(match mode {
         Mode::Hex => codec::decode_hex(text.trim())?,
@@ -263,27 +271,44 @@ fn text_to_bytes(text: &str, mode: Mode) -> Result<Vec<u8>> {
     })
 }
 
-/// Guesses the input encoding from its first bytes: hex if the first
-/// non-empty line looks like hex, base64 if the input is text whose first
-/// line is base64, else binary.
+/// Guesses the input encoding from its first bytes: hex if the first line
+/// that holds a message looks like hex, base64 if the input is text whose
+/// first such line is base64, else binary. Blank input is hex (no messages).
 fn sniff(sample: &[u8]) -> Mode {
-    let first = sample
-        .split(|&b| b == b'\n')
-        .map(<[u8]>::trim_ascii)
-        .find(|l| !l.is_empty());
+    let ends_line = |b: &u8| *b == b'\n' || *b == b'\r';
+    let complete = sample.iter().rposition(ends_line).map_or(0, |i| i + 1);
+    let mut lines = sample.split(ends_line).map(<[u8]>::trim_ascii);
+    let first = lines.find(|l| !l.is_empty() && *l != b"-");
     let Some(first) = first else {
-        return Mode::Binary;
+        // Blank lines and empty messages only: text, or binary?
+        let text = sample
+            .iter()
+            .all(|&b| b.is_ascii_whitespace() || b == b'-');
+        return if text { Mode::Hex } else { Mode::Binary };
     };
     let Ok(line) = std::str::from_utf8(first) else {
         return Mode::Binary;
     };
-    if looks_like_hex(line) {
+    // A line longer than the sample (a full buffer) is judged on what the
+    // sample holds, up to its last whole token.
+    let unterminated = first.as_ptr() as usize - sample.as_ptr() as usize + first.len() > complete;
+    let cut = unterminated && sample.len() >= 4096;
+    let judged = if cut {
+        match line.rfind(|c: char| c.is_ascii_whitespace() || matches!(c, ':' | ',' | '-')) {
+            Some(i) => &line[..i],
+            None => &line[..line.len() & !1],
+        }
+    } else {
+        line
+    };
+    if looks_like_hex(judged) {
         return Mode::Hex;
     }
     let is_text = sample
         .iter()
         .all(|&b| matches!(b, b'\n' | b'\r' | b'\t' | 0x20..=0x7e));
-    if is_text && decode_base64(line).is_ok() {
+    let judged = if cut { &judged[..judged.len() / 4 * 4] } else { judged };
+    if is_text && decode_base64(judged).is_ok() {
         return Mode::Base64;
     }
     Mode::Binary
@@ -291,9 +316,8 @@ fn sniff(sample: &[u8]) -> Mode {
 
 /// Hex or base64 lines read as one byte stream (for framed text input).
 struct TextBytes<R> {
-    inner: R,
-    mode: Mode,
-    line: usize,
+    lines: Lines<R>,
+    hex: bool,
     pending: Vec<u8>,
     at: usize,
 }
@@ -301,22 +325,19 @@ struct TextBytes<R> {
 impl<R: BufRead> Read for TextBytes<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.at >= self.pending.len() {
-            let mut line = String::new();
-            if self.inner.read_line(&mut line)? == 0 {
+            self.pending.clear();
+            self.at = 0;
+            let mut decoder = LineDecoder::new(self.hex);
+            let pending = &mut self.pending;
+            if !self.lines.next_line(|piece| decoder.feed(piece, pending))? {
                 return Ok(0);
             }
-            self.line += 1;
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            self.pending = text_to_bytes(t, self.mode).map_err(|e| {
+            decoder.finish(&mut self.pending).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("line {}: {e}", self.line),
+                    format!("line {}: {e}", self.lines.number),
                 )
             })?;
-            self.at = 0;
         }
         let n = buf.len().min(self.pending.len() - self.at);
         buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
@@ -335,6 +356,20 @@ mod tests {
         assert_eq!(sniff(b"\n\n0x0a24\n"), Mode::Hex);
         assert_eq!(sniff(b"CiQzZjBj\n"), Mode::Base64);
         assert_eq!(sniff(b"\x0a\x24\x33\x66\x12\x00"), Mode::Binary);
-        assert_eq!(sniff(b""), Mode::Binary);
+        assert_eq!(sniff(b"\xef\x0a"), Mode::Binary);
+        assert_eq!(sniff(b"\n\n"), Mode::Hex);
+        assert_eq!(sniff(b"-\n0801\r"), Mode::Hex);
+        assert_eq!(sniff(b"0a\r0b\r"), Mode::Hex);
+        assert_eq!(sniff(b"CAE"), Mode::Base64);
+    }
+
+    #[test]
+    fn sniffing_a_line_longer_than_the_sample_judges_its_whole_tokens() {
+        let mut long = b"0a 24 ".repeat(1000);
+        long.extend_from_slice(b"6");
+        assert_eq!(sniff(&long), Mode::Hex);
+        let mut plain = b"0a2465".repeat(1000);
+        plain.push(b'f');
+        assert_eq!(sniff(&plain), Mode::Hex);
     }
 }

@@ -157,6 +157,11 @@ impl Encoder {
                 self.out.buf.extend_from_slice(text.as_bytes());
                 self.out.buf.push(b'\n');
             }
+            // The empty message has no hex digits: it is written '-', which
+            // decode reads back (an empty line would be skipped).
+            OutputBytes::Hex | OutputBytes::Base64 if bytes.is_empty() => {
+                self.out.buf.extend_from_slice(b"-\n");
+            }
             OutputBytes::Hex => {
                 let start = self.out.buf.len();
                 self.out.buf.resize(start + bytes.len() * 2, 0);
@@ -209,6 +214,7 @@ impl Encoder {
         let mut pending = String::new();
         let (mut pending_line, mut pending_col) = (1usize, 1usize);
         let mut lines_read = 0usize;
+        let mut scan = JsonScan::default();
         loop {
             let before = pending.len();
             let n = reader
@@ -220,6 +226,12 @@ impl Encoder {
                 if pending[..before].trim().is_empty() {
                     pending.drain(..before);
                     (pending_line, pending_col) = (lines_read, 1);
+                }
+                // Parse only when a value may have ended: parsing a value
+                // spread over many lines again at each line is quadratic.
+                let from = pending.len() - n;
+                if !scan.scan(&pending.as_bytes()[from..]) {
+                    continue;
                 }
             }
             let mut parsed: Vec<(usize, Result<DynamicMessage>)> = Vec::new();
@@ -254,6 +266,8 @@ impl Encoder {
             (pending_line, pending_col) =
                 advance((pending_line, pending_col), &pending[..consumed]);
             pending.drain(..consumed);
+            scan = JsonScan::default();
+            scan.scan(pending.as_bytes());
             for (line, outcome) in parsed {
                 match outcome {
                     Ok(m) => self.emit(m, &format!("the value on line {line}"))?,
@@ -266,6 +280,47 @@ impl Encoder {
                 return Ok(());
             }
         }
+    }
+}
+
+/// Where top-level JSON values may end, found without parsing: the nesting
+/// depth outside strings, carried from one piece of text to the next.
+#[derive(Debug, Default)]
+struct JsonScan {
+    depth: usize,
+    in_string: bool,
+    escape: bool,
+}
+
+impl JsonScan {
+    /// Scans more text; true when a top-level value may end in it.
+    fn scan(&mut self, text: &[u8]) -> bool {
+        let mut ended = false;
+        for &b in text {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    ended |= self.depth == 0;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    ended |= self.depth == 0;
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => {}
+                // A scalar (or garbage) at the top level: let the parser say.
+                _ => ended |= self.depth == 0,
+            }
+        }
+        ended
     }
 }
 

@@ -2,6 +2,7 @@
 //! framings, and schemaless decoding.
 
 pub mod framing;
+pub mod lines;
 pub mod raw;
 pub mod shapes;
 

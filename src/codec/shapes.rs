@@ -32,70 +32,165 @@ fn is_separator(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b':' | b'-' | b',' | b'\r')
 }
 
-/// Decodes hex in any common shape into `out` (appending).
-pub fn decode_hex_into(text: &str, out: &mut Vec<u8>) -> Result<(), ShapeError> {
-    let bytes = text.as_bytes();
-    // The common case, plain even-length hex, goes straight through.
-    if bytes.len() % 2 == 0 && bytes.iter().all(u8::is_ascii_hexdigit) {
-        let start = out.len();
-        out.resize(start + bytes.len() / 2, 0);
-        hex::decode_to_slice(bytes, &mut out[start..]).map_err(|e| ShapeError {
-            column: 0,
-            message: e.to_string(),
-        })?;
-        return Ok(());
+/// Hex in any common shape, decoded as it arrives, so a line of any length
+/// is never held as text (a 1 GB hex line needs its 0.5 GB of bytes, not
+/// 1.5 GB). Feed the text in pieces of any size, then [`HexDecoder::finish`].
+#[derive(Debug, Default)]
+pub struct HexDecoder {
+    /// The first digit of a byte, with its column.
+    high: Option<(u8, usize)>,
+    /// At the start of a token (after a separator or at the start).
+    mid_token: bool,
+    /// A `0` (at a token's start) or `\` waiting to see whether an `x`
+    /// follows, with its column.
+    held: Option<(u8, usize)>,
+    /// Characters seen so far (for columns).
+    column: usize,
+    /// Hex digits seen.
+    pub digits: usize,
+    /// Characters that are not whitespace.
+    pub significant: usize,
+    /// The first of them.
+    pub first: Option<u8>,
+}
+
+impl HexDecoder {
+    pub fn new() -> HexDecoder {
+        HexDecoder::default()
     }
-    let mut i = 0;
-    let mut high: Option<(u8, usize)> = None;
-    let mut token_start = true;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if is_separator(b) {
-            if let Some((_, col)) = high {
+
+    /// Decodes `text` (a piece of the whole) onto `out`.
+    pub fn feed(&mut self, text: &[u8], out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        let mut i = 0;
+        while i < text.len() {
+            // The common case: a run of plain hex digits.
+            if self.high.is_none() && self.held.is_none() && self.mid_token {
+                let run = text[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_hexdigit())
+                    .count()
+                    & !1;
+                if run >= 16 {
+                    let start = out.len();
+                    out.resize(start + run / 2, 0);
+                    hex::decode_to_slice(&text[i..i + run], &mut out[start..])
+                        .expect("checked to be hex digits");
+                    self.column += run;
+                    self.digits += run;
+                    self.significant += run;
+                    i += run;
+                    continue;
+                }
+            }
+            let b = text[i];
+            if b >= 0x80 {
+                return Err(self.non_ascii(&text[i..]));
+            }
+            self.column += 1;
+            self.byte(b, out)?;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn byte(&mut self, b: u8, out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        let col = self.column;
+        if !b.is_ascii_whitespace() {
+            self.significant += 1;
+            self.first.get_or_insert(b);
+        }
+        if let Some((held, held_col)) = self.held.take() {
+            if matches!(b, b'x' | b'X') {
+                self.mid_token = true;
+                return Ok(());
+            }
+            if held == b'\\' {
+                return Err(not_a_digit('\\', held_col));
+            }
+            self.digit(0, held_col, out);
+        }
+        if is_separator(b) || b.is_ascii_whitespace() {
+            if let Some((_, col)) = self.high {
                 return Err(ShapeError {
                     column: col,
                     message: "odd number of hex digits before a separator".into(),
                 });
             }
-            token_start = true;
-            i += 1;
-            continue;
+            self.mid_token = false;
+            return Ok(());
         }
         // `0x` starts a token; `\x` may also run on (`\x0a\x24`).
-        if ((token_start && b == b'0') || b == b'\\')
-            && matches!(bytes.get(i + 1), Some(b'x' | b'X'))
-            && high.is_none()
-        {
-            i += 2;
-            token_start = false;
-            continue;
+        if self.high.is_none() && ((!self.mid_token && b == b'0') || b == b'\\') {
+            self.held = Some((b, col));
+            return Ok(());
         }
-        token_start = false;
+        self.mid_token = true;
         let nibble = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
             b'A'..=b'F' => b - b'A' + 10,
-            _ => {
-                let ch = text[i..].chars().next().unwrap_or('?');
-                return Err(ShapeError {
-                    column: text[..i].chars().count() + 1,
-                    message: format!("{ch:?} is not a hex digit"),
-                });
-            }
+            _ => return Err(not_a_digit(char::from(b), col)),
         };
-        match high.take() {
-            None => high = Some((nibble, text[..i].chars().count() + 1)),
+        self.digit(nibble, col, out);
+        Ok(())
+    }
+
+    fn digit(&mut self, nibble: u8, col: usize, out: &mut Vec<u8>) {
+        self.mid_token = true;
+        self.digits += 1;
+        match self.high.take() {
+            None => self.high = Some((nibble, col)),
             Some((h, _)) => out.push((h << 4) | nibble),
         }
-        i += 1;
     }
-    if let Some((_, col)) = high {
-        return Err(ShapeError {
-            column: col,
-            message: "odd number of hex digits".into(),
-        });
+
+    /// The error for a byte of a multi-byte character (or of no character).
+    fn non_ascii(&mut self, rest: &[u8]) -> ShapeError {
+        let column = self.column + 1;
+        let ch = rest
+            .utf8_chunks()
+            .next()
+            .filter(|c| !c.valid().is_empty())
+            .and_then(|c| c.valid().chars().next());
+        match ch {
+            Some(ch) => not_a_digit(ch, column),
+            None => ShapeError {
+                column,
+                message: "the line is not text (use -i binary for raw bytes)".into(),
+            },
+        }
     }
-    Ok(())
+
+    /// Ends the text: a digit left alone is an error.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        if let Some((held, col)) = self.held.take() {
+            if held == b'\\' {
+                return Err(not_a_digit('\\', col));
+            }
+            self.digit(0, col, out);
+        }
+        if let Some((_, col)) = self.high {
+            return Err(ShapeError {
+                column: col,
+                message: "odd number of hex digits".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn not_a_digit(ch: char, column: usize) -> ShapeError {
+    ShapeError {
+        column,
+        message: format!("{ch:?} is not a hex digit"),
+    }
+}
+
+/// Decodes hex in any common shape into `out` (appending).
+pub fn decode_hex_into(text: &str, out: &mut Vec<u8>) -> Result<(), ShapeError> {
+    let mut d = HexDecoder::new();
+    d.feed(text.as_bytes(), out)?;
+    d.finish(out)
 }
 
 /// Decodes hex in any common shape.
@@ -119,23 +214,76 @@ const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
     .with_decode_allow_trailing_bits(true);
 const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
-const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
+/// Standard or URL-safe base64, padded or not, whitespace ignored, decoded
+/// in blocks as it arrives (like [`HexDecoder`]).
+#[derive(Debug, Default)]
+pub struct Base64Decoder {
+    /// Characters not yet decoded (URL-safe ones turned standard).
+    pending: Vec<u8>,
+    /// Characters decoded before `pending`.
+    done: usize,
+    /// Characters that are not whitespace.
+    pub significant: usize,
+    /// The first of them.
+    pub first: Option<u8>,
+}
+
+/// Undecoded base64 is decoded once this much is waiting.
+const BASE64_BLOCK: usize = 1 << 16;
+
+impl Base64Decoder {
+    pub fn new() -> Base64Decoder {
+        Base64Decoder::default()
+    }
+
+    pub fn feed(&mut self, text: &[u8], out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        for &b in text {
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            self.significant += 1;
+            self.first.get_or_insert(b);
+            self.pending.push(match b {
+                b'-' => b'+',
+                b'_' => b'/',
+                b => b,
+            });
+        }
+        if self.pending.len() >= BASE64_BLOCK && !self.pending.contains(&b'=') {
+            let whole = self.pending.len() / 4 * 4;
+            self.decode(whole, out)?;
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, n: usize, out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        STANDARD
+            .decode_vec(&self.pending[..n], out)
+            .map_err(|e| ShapeError {
+                column: match e {
+                    base64::DecodeError::InvalidByte(at, _) => self.done + at + 1,
+                    _ => 0,
+                },
+                message: format!("invalid base64: {e}"),
+            })?;
+        self.pending.drain(..n);
+        self.done += n;
+        Ok(())
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ShapeError> {
+        self.decode(self.pending.len(), out)
+    }
+}
 
 /// Decodes standard or URL-safe base64, padded or not; whitespace is ignored.
 pub fn decode_base64(text: &str) -> Result<Vec<u8>, ShapeError> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let engine = if compact.contains(['-', '_']) {
-        &URL_SAFE
-    } else {
-        &STANDARD
-    };
-    engine.decode(compact.as_bytes()).map_err(|e| ShapeError {
-        column: match e {
-            base64::DecodeError::InvalidByte(at, _) => at + 1,
-            _ => 0,
-        },
-        message: format!("invalid base64: {e}"),
-    })
+    let mut d = Base64Decoder::new();
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+    d.feed(text.as_bytes(), &mut out)?;
+    d.finish(&mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -157,6 +305,8 @@ mod tests {
             "0x0a, 0x24, 0x65, 0xff",
             "\\x0a\\x24\\x65\\xff",
             "  0a2465ff\r",
+            "0x0a24 65ff",
+            "0a2465ff",
         ] {
             assert_eq!(decode_hex(shape).unwrap(), want, "shape {shape:?}");
         }
@@ -178,5 +328,43 @@ mod tests {
         assert_eq!(decode_base64("-_8=").unwrap(), vec![0xfb, 0xff]);
         assert_eq!(decode_base64("+/8=").unwrap(), vec![0xfb, 0xff]);
         assert!(decode_base64("CA*E").is_err());
+    }
+
+    #[test]
+    fn hex_fed_in_pieces_of_any_size_decodes_the_same() {
+        let text = "0x0a 0x24:65-FF \\x01\\x02 0123456789abcdef0123456789ABCDEF00";
+        let want = decode_hex(text).unwrap();
+        for size in 1..text.len() {
+            let mut d = HexDecoder::new();
+            let mut out = Vec::new();
+            for piece in text.as_bytes().chunks(size) {
+                d.feed(piece, &mut out).unwrap();
+            }
+            d.finish(&mut out).unwrap();
+            assert_eq!(out, want, "pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_in_hex_is_named_or_said_to_be_binary() {
+        let err = decode_hex("0aé").unwrap_err();
+        assert_eq!(err.column, 3);
+        assert!(err.message.contains("'é'"), "{err}");
+        let mut out = Vec::new();
+        let err = HexDecoder::new().feed(b"0a\xff\xfe", &mut out).unwrap_err();
+        assert!(err.message.contains("not text"), "{err}");
+    }
+
+    #[test]
+    fn long_base64_decodes_in_blocks() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+        let text = base64::engine::general_purpose::STANDARD.encode(&data);
+        let mut d = Base64Decoder::new();
+        let mut out = Vec::new();
+        for piece in text.as_bytes().chunks(1000) {
+            d.feed(piece, &mut out).unwrap();
+        }
+        d.finish(&mut out).unwrap();
+        assert_eq!(out, data);
     }
 }

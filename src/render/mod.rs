@@ -38,6 +38,9 @@ fn explain_decode_error(
     }
 }
 
+/// The text format of a message with no fields set.
+pub const EMPTY_TEXT: &str = "# empty message\n";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -129,6 +132,18 @@ impl Renderer {
     }
 
     fn render_inner(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        self.render_any(bytes, out)?;
+        // Text format writes nothing for a message with no fields set; say
+        // so, or a stream would show fewer messages than it holds (a comment
+        // reads back as the empty message).
+        if self.format == Format::Text && out.len() == start {
+            out.extend_from_slice(EMPTY_TEXT.as_bytes());
+        }
+        Ok(())
+    }
+
+    fn render_any(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
         match &self.target {
             Target::Typed {
                 json: Some(w),

@@ -173,3 +173,24 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A message's bytes as commander writes them on a hex line: the empty
+/// message, which has no hex digits, is `-` (issue 8).
+pub fn hex_line(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        "-".to_owned()
+    } else {
+        hex::encode(bytes)
+    }
+}
+
+/// protoc's `--decode` text as commander prints it: the same, except that
+/// a message with no fields set (no text at all from protoc) is the comment
+/// `# empty message`, so a stream shows every message it holds (issue 8).
+pub fn as_commander_text(protoc_text: &str) -> String {
+    if protoc_text.is_empty() {
+        commander::render::EMPTY_TEXT.to_owned()
+    } else {
+        protoc_text.to_owned()
+    }
+}
