@@ -698,7 +698,10 @@ fn encode_stream_of_json_lines_gives_one_line_each() {
     // The empty message has no hex digits: it is written '-' (issue 8), so
     // three values in are three lines out, and decode reads three back.
     assert_eq!(r.ok(), "0a0161\n0a026263\n-\n");
-    let back = run_with(&["decode", "-m", "CommandMessage", "-o", "jsonl"], r.raw_stdout.as_slice());
+    let back = run_with(
+        &["decode", "-m", "CommandMessage", "-o", "jsonl"],
+        r.raw_stdout.as_slice(),
+    );
     assert_eq!(
         back.ok(),
         "{\"message_id\":\"a\"}\n{\"message_id\":\"bc\"}\n{}\n"

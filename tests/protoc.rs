@@ -25,9 +25,7 @@ use commander::wire;
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, Value};
 use support::random::{Rng, Values, random_message};
-use support::{
-    TempDir, as_commander_text, corpus, hex_line, peer, repo, run, run_cmd, run_peer,
-};
+use support::{TempDir, as_commander_text, corpus, hex_line, peer, repo, run, run_cmd, run_peer};
 
 /// The five messages of the sample protocol that go over the wire.
 const ENVELOPES: &[&str] = &[

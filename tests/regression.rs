@@ -22,7 +22,15 @@ fn packed_false_in_a_compiled_proto_writes_unpacked_elements() {
     )
     .unwrap();
     let p = proto.to_str().unwrap();
-    let r = run(&["encode", "-s", p, "-m", "P", "--json", r#"{"a":[1,2],"b":[3,4]}"#]);
+    let r = run(&[
+        "encode",
+        "-s",
+        p,
+        "-m",
+        "P",
+        "--json",
+        r#"{"a":[1,2],"b":[3,4]}"#,
+    ]);
     assert_eq!(r.ok(), "08010802120203 04\n".replace(' ', ""));
     // The same from the real schema where it was found.
     let api = support::corpus("esphome/aioesphomeapi/api.proto");
@@ -78,10 +86,7 @@ fn an_editions_descriptor_set_is_an_error_naming_the_file_not_a_crash() {
     let dir = TempDir::new("editions");
     let set = dir.path("editions.binpb");
     std::fs::write(&set, editions_set()).unwrap();
-    for args in [
-        vec!["list"],
-        vec!["decode", "-m", "ComplexMessage", "0801"],
-    ] {
+    for args in [vec!["list"], vec!["decode", "-m", "ComplexMessage", "0801"]] {
         let mut cmd = commander();
         cmd.args(&args).arg("-s").arg(&set);
         let r = run_cmd(&mut cmd, b"");
@@ -103,7 +108,10 @@ fn an_editions_proto_file_is_an_error_saying_so() {
     std::fs::write(&proto, "edition = \"2023\";\nmessage A { int32 x = 1; }\n").unwrap();
     let r = run(&["list", "-s", proto.to_str().unwrap()]);
     let err = r.fails_with(1);
-    assert!(err.contains("editions file") && err.contains("e.proto"), "{err}");
+    assert!(
+        err.contains("editions file") && err.contains("e.proto"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -172,7 +180,8 @@ fn a_panic_is_reported_as_an_internal_error() {
     let r = run_cmd(&mut cmd, b"");
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.starts_with("error: internal error: COMMANDER_TEST_PANIC is set"),
+        r.stderr
+            .starts_with("error: internal error: COMMANDER_TEST_PANIC is set"),
         "{}",
         r.stderr
     );
@@ -209,10 +218,21 @@ fn cr_lf_and_crlf_all_end_hex_lines() {
         );
         assert_eq!(r.ok(), want, "separator {sep:?}");
         let r = run_with(
-            &["decode", "-m", "CommandMessage", "-o", "jsonl", "-i", "base64"],
+            &[
+                "decode",
+                "-m",
+                "CommandMessage",
+                "-o",
+                "jsonl",
+                "-i",
+                "base64",
+            ],
             input.as_bytes(),
         );
-        assert_eq!(r.code, 1, "hex is not base64 here, but every line is its own");
+        assert_eq!(
+            r.code, 1,
+            "hex is not base64 here, but every line is its own"
+        );
     }
 }
 
@@ -231,21 +251,48 @@ fn empty_messages_survive_every_form() {
     let back = run_with(&["decode", "-o", "jsonl"], hex.raw_stdout.as_slice());
     assert_eq!(back.ok(), "{}\n");
     // Base64.
-    let b64 = run_with(&["encode", "-m", "CommandMessage", "-f", "base64"], b"{}\n{}\n");
+    let b64 = run_with(
+        &["encode", "-m", "CommandMessage", "-f", "base64"],
+        b"{}\n{}\n",
+    );
     assert_eq!(b64.ok(), "-\n-\n");
     let back = run_with(
-        &["decode", "-m", "CommandMessage", "-o", "jsonl", "-i", "base64"],
+        &[
+            "decode",
+            "-m",
+            "CommandMessage",
+            "-o",
+            "jsonl",
+            "-i",
+            "base64",
+        ],
         b64.raw_stdout.as_slice(),
     );
     assert_eq!(back.ok(), "{}\n{}\n");
     // Framed binary: a zero length prefix each.
     let bin = run_with(
-        &["encode", "-m", "CommandMessage", "-f", "binary", "--framing", "varint"],
+        &[
+            "encode",
+            "-m",
+            "CommandMessage",
+            "-f",
+            "binary",
+            "--framing",
+            "varint",
+        ],
         b"{}\n{\"message_id\":\"a\"}\n{}\n",
     );
     assert_eq!(bin.ok().as_bytes(), b"\x00\x03\x0a\x01a\x00");
     let back = run_with(
-        &["decode", "-m", "CommandMessage", "-o", "jsonl", "--framing", "varint"],
+        &[
+            "decode",
+            "-m",
+            "CommandMessage",
+            "-o",
+            "jsonl",
+            "--framing",
+            "varint",
+        ],
         bin.raw_stdout.as_slice(),
     );
     assert_eq!(back.ok(), "{}\n{\"message_id\":\"a\"}\n{}\n");
@@ -253,12 +300,27 @@ fn empty_messages_survive_every_form() {
     let back = run_with(&["decode", "-o", "jsonl", "-i", "binary"], b"");
     assert_eq!(back.ok(), "{}\n");
     // Text format: a comment, which reads back as the empty message.
-    let text = run(&["decode", "-m", "CommandMessage", "-o", "text", "-", "0a0161", "-"]);
+    let text = run(&[
+        "decode",
+        "-m",
+        "CommandMessage",
+        "-o",
+        "text",
+        "-",
+        "0a0161",
+        "-",
+    ]);
     assert_eq!(
         text.ok(),
         "# empty message\n\nmessage_id: \"a\"\n\n# empty message\n"
     );
-    let again = run(&["encode", "-m", "CommandMessage", "--text", "# empty message\n"]);
+    let again = run(&[
+        "encode",
+        "-m",
+        "CommandMessage",
+        "--text",
+        "# empty message\n",
+    ]);
     assert_eq!(again.ok(), "-\n");
     // A table: a title line for each.
     let table = run_with(&["decode", "-m", "CommandMessage"], b"-\n-\n");

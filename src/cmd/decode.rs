@@ -281,9 +281,7 @@ fn sniff(sample: &[u8]) -> Mode {
     let first = lines.find(|l| !l.is_empty() && *l != b"-");
     let Some(first) = first else {
         // Blank lines and empty messages only: text, or binary?
-        let text = sample
-            .iter()
-            .all(|&b| b.is_ascii_whitespace() || b == b'-');
+        let text = sample.iter().all(|&b| b.is_ascii_whitespace() || b == b'-');
         return if text { Mode::Hex } else { Mode::Binary };
     };
     let Ok(line) = std::str::from_utf8(first) else {
@@ -307,7 +305,11 @@ fn sniff(sample: &[u8]) -> Mode {
     let is_text = sample
         .iter()
         .all(|&b| matches!(b, b'\n' | b'\r' | b'\t' | 0x20..=0x7e));
-    let judged = if cut { &judged[..judged.len() / 4 * 4] } else { judged };
+    let judged = if cut {
+        &judged[..judged.len() / 4 * 4]
+    } else {
+        judged
+    };
     if is_text && decode_base64(judged).is_ok() {
         return Mode::Base64;
     }

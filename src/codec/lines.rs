@@ -181,7 +181,11 @@ mod tests {
     fn lf_cr_and_crlf_all_end_lines_whatever_the_buffer_size() {
         let input = b"a\nb\rc\r\nd\r\re";
         for buffer in 1..16 {
-            assert_eq!(lines(input, buffer), ["a", "b", "c", "d", "", "e"], "{buffer}");
+            assert_eq!(
+                lines(input, buffer),
+                ["a", "b", "c", "d", "", "e"],
+                "{buffer}"
+            );
         }
         assert_eq!(lines(b"a\r\n", 2), ["a"]);
         assert_eq!(lines(b"", 4), Vec::<String>::new());
@@ -204,7 +208,12 @@ mod tests {
             content(true, "08 01").unwrap(),
             (LineContent::Message, vec![8, 1])
         );
-        assert!(content(true, "::").unwrap_err().message.contains("no hex digits"));
+        assert!(
+            content(true, "::")
+                .unwrap_err()
+                .message
+                .contains("no hex digits")
+        );
         assert!(content(true, "--").is_err());
     }
 }

@@ -24,8 +24,15 @@ pub fn corpus(name: &str) -> PathBuf {
 
 /// The binary under test, with a clean environment: no schema from the
 /// caller's `COMMANDER_SCHEMA`, no backtraces, a fixed terminal width.
+///
+/// `COMMANDER_BIN=PATH` runs another build instead (an older commit's, to
+/// see a regression test fail before its fix).
 pub fn commander() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_commander"));
+    let bin = std::env::var_os("COMMANDER_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_commander")),
+        PathBuf::from,
+    );
+    let mut cmd = Command::new(bin);
     cmd.env_remove("COMMANDER_SCHEMA")
         .env("RUST_BACKTRACE", "0")
         .env("COLUMNS", "100")
