@@ -2,34 +2,58 @@
 //!
 //! A length-delimited field is shown as text when it is printable UTF-8, as a
 //! nested message when its bytes parse as one, else as bytes, with a packed
-//! varint reading offered when the bytes are a run of varints. Fixed-width
-//! values are shown as protoc shows them (hex) plus their float reading.
+//! reading offered when one is plausible. Fixed-width values are shown as
+//! protoc shows them (hex) plus their float reading.
+//!
+//! Nothing is built: fields are read from the bytes as they are shown
+//! ([`Fields`] borrows them), so time and memory stay linear in the input
+//! whatever its shape (one field repeated a million times, or nested a
+//! hundred deep).
 
 use std::fmt::Write as _;
 
-use crate::render::text::c_escape;
+use crate::render::text::{c_escape, format_double, format_float};
 use crate::wire::{self, MAX_DEPTH, WireType};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawField {
-    pub number: u32,
-    pub value: RawValue,
+/// Which readings beyond the structure are offered (`--guess`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Guess {
+    /// The structure only, as `protoc --decode_raw` shows it.
+    None,
+    /// Readings that are plausible: floats in a sensible range, packed
+    /// numbers that look like a device's array rather than a key or nonce.
+    #[default]
+    Some,
+    /// Every reading that decodes.
+    All,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum RawValue {
+/// One field as read from the wire; `Len` and `Group` borrow their bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawValue<'a> {
     Varint(u64),
     I64(u64),
     I32(u32),
+    Len(&'a [u8]),
+    /// The fields between the start-group and end-group keys.
+    Group(&'a [u8]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawField<'a> {
+    pub number: u32,
+    pub value: RawValue<'a>,
+}
+
+/// How a length-delimited value reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LenReading<'a> {
     /// Printable UTF-8.
-    String(String),
-    Message(Vec<RawField>),
-    /// Neither text nor a message; `packed` is its reading as packed numbers.
-    Bytes {
-        data: Vec<u8>,
-        packed: Option<Packed>,
-    },
-    Group(Vec<RawField>),
+    Text(&'a str),
+    /// The bytes parse as a message.
+    Message,
+    /// Neither.
+    Bytes,
 }
 
 /// A reading of a byte string as a packed repeated field.
@@ -43,7 +67,6 @@ pub enum Packed {
 
 impl std::fmt::Display for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::render::text::{format_double, format_float};
         let (kind, items): (&str, Vec<String>) = match self {
             Packed::Doubles(v) => ("doubles", v.iter().map(|x| format_double(*x)).collect()),
             Packed::Floats(v) => ("floats", v.iter().map(|x| format_float(*x)).collect()),
@@ -69,27 +92,49 @@ impl std::fmt::Display for RawError {
 
 impl std::error::Error for RawError {}
 
-/// Parses `buf` as a message of unknown type.
-pub fn parse(buf: &[u8]) -> Result<Vec<RawField>, RawError> {
-    let mut pos = 0;
-    parse_fields(buf, &mut pos, None, 0)
+fn err(offset: usize, message: impl Into<String>) -> RawError {
+    RawError {
+        offset,
+        message: message.into(),
+    }
 }
 
-fn parse_fields(
-    buf: &[u8],
-    pos: &mut usize,
-    group: Option<u32>,
+/// Checks that `buf` parses as a message of unknown type (its own level and
+/// its groups; length-delimited values are whatever they hold).
+pub fn check(buf: &[u8]) -> Result<(), RawError> {
+    Fields::new(buf).try_for_each(|f| f.map(drop))
+}
+
+/// The fields of a message, read one at a time; after an error, nothing.
+pub struct Fields<'a> {
+    buf: &'a [u8],
+    pos: usize,
     depth: usize,
-) -> Result<Vec<RawField>, RawError> {
-    let mut fields = Vec::new();
-    loop {
-        if *pos >= buf.len() {
-            if let Some(n) = group {
-                return Err(err(*pos, format!("input ends inside group {n}")));
-            }
-            return Ok(fields);
+    failed: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(buf: &'a [u8]) -> Fields<'a> {
+        Fields::at_depth(buf, 0)
+    }
+
+    fn at_depth(buf: &'a [u8], depth: usize) -> Fields<'a> {
+        Fields {
+            buf,
+            pos: 0,
+            depth,
+            failed: false,
         }
-        let start = *pos;
+    }
+
+    /// Where the next field starts.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    fn read(&mut self) -> Result<RawField<'a>, RawError> {
+        let (buf, start) = (self.buf, self.pos);
+        let pos = &mut self.pos;
         let (number, wt) = wire::read_key(buf, pos).ok_or_else(|| {
             err(
                 start,
@@ -106,71 +151,96 @@ fn parse_fields(
             WireType::I32 => RawValue::I32(u32::from_le_bytes(
                 wire::read_fixed32(buf, pos).ok_or_else(|| err(start, "truncated 32-bit value"))?,
             )),
-            WireType::Len => {
-                let data = wire::read_len(buf, pos)
-                    .ok_or_else(|| err(start, "length prefix runs past the end of the input"))?;
-                guess_len(data, depth)
-            }
+            WireType::Len => RawValue::Len(
+                wire::read_len(buf, pos)
+                    .ok_or_else(|| err(start, "length prefix runs past the end of the input"))?,
+            ),
             WireType::StartGroup => {
-                if depth >= MAX_DEPTH {
+                if self.depth >= MAX_DEPTH {
                     return Err(err(start, format!("groups nested deeper than {MAX_DEPTH}")));
                 }
-                RawValue::Group(parse_fields(buf, pos, Some(number), depth + 1)?)
+                let from = *pos;
+                let mut inner = Fields::at_depth(&buf[from..], self.depth + 1);
+                loop {
+                    let at = inner.pos;
+                    if at >= inner.buf.len() {
+                        return Err(err(from + at, format!("input ends inside group {number}")));
+                    }
+                    let mut p = at;
+                    if let Some((n, WireType::EndGroup)) = wire::read_key(inner.buf, &mut p) {
+                        if n != number {
+                            return Err(err(from + at, format!("unexpected end of group {n}")));
+                        }
+                        *pos = from + p;
+                        break RawValue::Group(&buf[from..from + at]);
+                    }
+                    inner.read().map_err(|e| err(from + e.offset, e.message))?;
+                }
             }
             WireType::EndGroup => {
-                return if group == Some(number) {
-                    Ok(fields)
-                } else {
-                    Err(err(start, format!("unexpected end of group {number}")))
-                };
+                return Err(err(start, format!("unexpected end of group {number}")));
             }
         };
-        fields.push(RawField { number, value });
+        Ok(RawField { number, value })
     }
 }
 
-fn err(offset: usize, message: impl Into<String>) -> RawError {
-    RawError {
-        offset,
-        message: message.into(),
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<RawField<'a>, RawError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        let r = self.read();
+        self.failed = r.is_err();
+        Some(r)
     }
 }
 
-fn guess_len(data: &[u8], depth: usize) -> RawValue {
+/// Text longer than this that also parses as a message is taken for a
+/// message without reading it all as text (keeps deep nesting linear).
+const TEXT_CHECK_LIMIT: usize = 1 << 16;
+
+/// How a length-delimited value at nesting `depth` reads.
+pub fn read_len(data: &[u8], depth: usize) -> LenReading<'_> {
+    let message = depth + 1 < MAX_DEPTH && !data.is_empty() && {
+        let mut fields = Fields::at_depth(data, depth + 1);
+        fields.all(|f| f.is_ok())
+    };
+    if message && data.len() > TEXT_CHECK_LIMIT {
+        return LenReading::Message;
+    }
     let text = std::str::from_utf8(data).ok().filter(|s| {
         s.chars()
             .all(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
     });
-    let message = if depth + 1 < MAX_DEPTH && !data.is_empty() {
-        let mut pos = 0;
-        parse_fields(data, &mut pos, None, depth + 1).ok()
-    } else {
-        None
-    };
     match (text, message) {
-        (Some(s), None) => RawValue::String(s.to_owned()),
+        (Some(s), false) => LenReading::Text(s),
         // Both readings work: short sub-messages of small varints look like
         // text ("(d" is {5: 100}); words are mostly letters and spaces.
-        (Some(s), Some(m)) => {
+        (Some(s), true) => {
             let wordy = s.chars().filter(|c| c.is_alphabetic() || *c == ' ').count();
             if wordy * 2 >= s.chars().count() {
-                RawValue::String(s.to_owned())
+                LenReading::Text(s)
             } else {
-                RawValue::Message(m)
+                LenReading::Message
             }
         }
-        (None, Some(m)) => RawValue::Message(m),
-        (None, None) => RawValue::Bytes {
-            data: data.to_vec(),
-            packed: packed_reading(data),
-        },
+        (None, true) => LenReading::Message,
+        (None, false) => LenReading::Bytes,
     }
 }
 
-/// The likeliest packed reading: doubles or floats when every value is a
+/// The likeliest packed reading of bytes that are neither text nor a
+/// message, if `guess` offers one: doubles or floats when every value is a
 /// plausible real number, fixed32 when every value is a small integer, else
-/// varints when the bytes are a run of at least two of them.
-fn packed_reading(data: &[u8]) -> Option<Packed> {
+/// varints when the bytes are a run of at least two of them (with `Some`,
+/// only a run that looks like a device's numbers rather than random bytes).
+pub fn packed_reading(data: &[u8], guess: Guess) -> Option<Packed> {
+    if guess == Guess::None {
+        return None;
+    }
     let nonzero = data.iter().any(|&b| b != 0);
     if nonzero && data.len() % 8 == 0 {
         let v: Vec<f64> = data
@@ -198,11 +268,39 @@ fn packed_reading(data: &[u8]) -> Option<Packed> {
         }
     }
     let mut pos = 0;
-    let mut out = Vec::new();
+    let mut values = Vec::new();
+    let mut lengths = Vec::new();
     while pos < data.len() {
-        out.push(wire::read_varint(data, &mut pos)?);
+        let start = pos;
+        let v = wire::read_varint(data, &mut pos)?;
+        // An overlong encoding (a last byte of 0 after others) is no
+        // encoder's output.
+        if pos - start > 1 && data[pos - 1] == 0 {
+            return None;
+        }
+        values.push(v);
+        lengths.push(pos - start);
     }
-    (out.len() >= 2).then_some(Packed::Varints(out))
+    if values.len() < 2 {
+        return None;
+    }
+    if guess == Guess::Some && !plausible_varints(data, &values, &lengths) {
+        return None;
+    }
+    Some(Packed::Varints(values))
+}
+
+/// Random bytes (keys, nonces, UUIDs) often read as a run of varints (half
+/// their bytes have the high bit set); a device's packed array holds numbers
+/// that fit 32 bits, mostly small ones (at most one byte in four with the
+/// high bit), or three or more of one size. Random bytes pass this about
+/// one time in thirty at 16 bytes, one in three hundred at 32.
+fn plausible_varints(data: &[u8], values: &[u64], lengths: &[usize]) -> bool {
+    if values.iter().any(|v| *v > u64::from(u32::MAX)) {
+        return false;
+    }
+    let high = data.iter().filter(|b| **b >= 0x80).count();
+    high * 4 <= data.len() || (values.len() >= 3 && lengths.iter().all(|l| *l == lengths[0]))
 }
 
 /// A float reading of a fixed-width value, when it looks like a real number.
@@ -210,143 +308,245 @@ fn plausible_float(v: f64) -> Option<f64> {
     (v == 0.0 || (v.is_finite() && (1e-6..1e15).contains(&v.abs()))).then_some(v)
 }
 
-pub fn f32_reading(bits: u32) -> Option<f64> {
-    plausible_float(f64::from(f32::from_bits(bits)))
+/// The float reading `guess` offers for a 32-bit value.
+pub fn f32_reading(bits: u32, guess: Guess) -> Option<f64> {
+    let v = f64::from(f32::from_bits(bits));
+    match guess {
+        Guess::None => None,
+        Guess::Some => plausible_float(v),
+        Guess::All => Some(v),
+    }
 }
 
-pub fn f64_reading(bits: u64) -> Option<f64> {
-    plausible_float(f64::from_bits(bits))
+/// The float reading `guess` offers for a 64-bit value.
+pub fn f64_reading(bits: u64, guess: Guess) -> Option<f64> {
+    let v = f64::from_bits(bits);
+    match guess {
+        Guess::None => None,
+        Guess::Some => plausible_float(v),
+        Guess::All => Some(v),
+    }
 }
 
-/// Renders like `protoc --decode_raw`, with extra readings as `#` comments.
-pub fn to_text(fields: &[RawField]) -> String {
+/// Renders like `protoc --decode_raw`, with extra readings as `#` comments;
+/// with `cap`, strings and bytes are cut after that many bytes.
+pub struct TextOptions {
+    pub guess: Guess,
+    pub cap: Option<usize>,
+}
+
+/// The text of a message checked with [`check`].
+pub fn to_text(buf: &[u8], opts: &TextOptions) -> String {
     let mut out = String::new();
-    write_text(fields, 0, None, &mut out);
+    write_text(buf, 0, 0, opts, &mut out);
     out
 }
 
-/// [`to_text`] with strings and bytes cut after `cap` bytes (for table cells).
-pub fn to_text_capped(fields: &[RawField], cap: usize) -> String {
-    let mut out = String::new();
-    write_text(fields, 0, Some(cap), &mut out);
-    out
+/// Appends the text of a checked message at `indent` (two spaces each).
+pub fn write_text(buf: &[u8], indent: usize, depth: usize, opts: &TextOptions, out: &mut String) {
+    for f in Fields::at_depth(buf, depth).map_while(Result::ok) {
+        pad(out, indent);
+        let n = f.number;
+        match f.value {
+            RawValue::Varint(v) => {
+                let _ = write!(out, "{n}: {v}");
+                if v > i64::MAX as u64 && opts.guess != Guess::None {
+                    let _ = write!(out, "  # {} as int64", v as i64);
+                }
+            }
+            RawValue::I32(v) => {
+                let _ = write!(out, "{n}: 0x{v:08x}");
+                if let Some(x) = f32_reading(v, opts.guess) {
+                    let _ = write!(out, "  # {} as float", format_float(x as f32));
+                }
+            }
+            RawValue::I64(v) => {
+                let _ = write!(out, "{n}: 0x{v:016x}");
+                if let Some(x) = f64_reading(v, opts.guess) {
+                    let _ = write!(out, "  # {} as double", format_double(x));
+                }
+            }
+            RawValue::Len(data) => match read_len(data, depth) {
+                LenReading::Message => {
+                    let _ = writeln!(out, "{n} {{");
+                    write_text(data, indent + 1, depth + 1, opts, out);
+                    pad(out, indent);
+                    out.push('}');
+                }
+                reading => {
+                    let (shown, more) = capped(data, opts.cap);
+                    let _ = write!(out, "{n}: \"{}\"", c_escape(shown));
+                    if let Some(more) = more {
+                        let _ = write!(out, "  # … {more} more bytes");
+                    } else if reading == LenReading::Bytes {
+                        if let Some(p) = packed_reading(data, opts.guess) {
+                            let _ = write!(out, "  # {p}");
+                        }
+                    }
+                }
+            },
+            RawValue::Group(data) => {
+                let _ = writeln!(out, "{n} {{");
+                write_text(data, indent + 1, depth + 1, opts, out);
+                pad(out, indent);
+                out.push('}');
+            }
+        }
+        out.push('\n');
+    }
 }
 
-fn capped(data: &[u8], cap: Option<usize>) -> (&[u8], Option<usize>) {
+fn pad(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
+/// `data` cut after `cap` bytes, and how many were left out.
+pub fn capped(data: &[u8], cap: Option<usize>) -> (&[u8], Option<usize>) {
     match cap {
         Some(c) if data.len() > c => (&data[..c], Some(data.len() - c)),
         _ => (data, None),
     }
 }
 
-fn write_text(fields: &[RawField], indent: usize, cap: Option<usize>, out: &mut String) {
-    for f in fields {
-        let pad = "  ".repeat(indent);
-        match &f.value {
-            RawValue::Varint(v) => {
-                let _ = write!(out, "{pad}{}: {v}", f.number);
-                if *v > i64::MAX as u64 {
-                    let _ = write!(out, "  # {} as int64", *v as i64);
+/// Appends a checked message as a JSON object keyed by field number, in
+/// number order; a number seen more than once is an array. Bytes that are
+/// neither text nor a message appear as hex strings; 64-bit values beyond
+/// 2^53 as decimal strings.
+pub fn write_json(buf: &[u8], pretty: bool, out: &mut Vec<u8>) {
+    Json { pretty, out }.object(buf, 0, 0);
+}
+
+/// JSON output: `level` is the indentation, `depth` the nesting of messages.
+struct Json<'o> {
+    pretty: bool,
+    out: &'o mut Vec<u8>,
+}
+
+impl Json<'_> {
+    fn newline(&mut self, level: usize) {
+        if self.pretty {
+            self.out.push(b'\n');
+            for _ in 0..level {
+                self.out.extend_from_slice(b"  ");
+            }
+        }
+    }
+
+    fn object(&mut self, buf: &[u8], depth: usize, level: usize) {
+        // Fields in number order, keeping the wire order of each number's
+        // values: an index of the fields, sorted, not a tree.
+        let mut index: Vec<(u32, usize)> = Vec::new();
+        let mut fields = Fields::at_depth(buf, depth);
+        loop {
+            let at = fields.offset();
+            match fields.next() {
+                Some(Ok(f)) => index.push((f.number, at)),
+                _ => break,
+            }
+        }
+        index.sort_by_key(|(n, _)| *n);
+        self.out.push(b'{');
+        let mut i = 0;
+        while i < index.len() {
+            let number = index[i].0;
+            let run = index[i..].iter().take_while(|(n, _)| *n == number).count();
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.newline(level + 1);
+            let _ = write!(VecWriter(self.out), "\"{number}\":");
+            if self.pretty {
+                self.out.push(b' ');
+            }
+            if run > 1 {
+                self.out.push(b'[');
+            }
+            let value_level = if run > 1 { level + 2 } else { level + 1 };
+            for (k, (_, at)) in index[i..i + run].iter().enumerate() {
+                if k > 0 {
+                    self.out.push(b',');
                 }
-                out.push('\n');
+                if run > 1 {
+                    self.newline(value_level);
+                }
+                if let Some(Ok(f)) = Fields::at_depth(&buf[*at..], depth).next() {
+                    self.value(f.value, depth, value_level);
+                }
+            }
+            if run > 1 {
+                self.newline(level + 1);
+                self.out.push(b']');
+            }
+            i += run;
+        }
+        if !index.is_empty() {
+            self.newline(level);
+        }
+        self.out.push(b'}');
+    }
+
+    fn value(&mut self, value: RawValue<'_>, depth: usize, level: usize) {
+        match value {
+            RawValue::Varint(v) | RawValue::I64(v) => {
+                if v <= 1u64 << 53 {
+                    let _ = write!(VecWriter(self.out), "{v}");
+                } else {
+                    let _ = write!(VecWriter(self.out), "\"{v}\"");
+                }
             }
             RawValue::I32(v) => {
-                let _ = write!(out, "{pad}{}: 0x{v:08x}", f.number);
-                if let Some(x) = f32_reading(*v) {
-                    let _ = write!(
-                        out,
-                        "  # {} as float",
-                        crate::render::text::format_float(x as f32)
-                    );
+                let _ = write!(VecWriter(self.out), "{v}");
+            }
+            RawValue::Len(data) => match read_len(data, depth) {
+                LenReading::Text(s) => {
+                    serde_json::to_writer(&mut *self.out, s).expect("writing to a Vec");
                 }
-                out.push('\n');
-            }
-            RawValue::I64(v) => {
-                let _ = write!(out, "{pad}{}: 0x{v:016x}", f.number);
-                if let Some(x) = f64_reading(*v) {
-                    let _ = write!(
-                        out,
-                        "  # {} as double",
-                        crate::render::text::format_double(x)
-                    );
+                LenReading::Message => self.object(data, depth + 1, level),
+                LenReading::Bytes => {
+                    self.out.push(b'"');
+                    let start = self.out.len();
+                    self.out.resize(start + data.len() * 2, 0);
+                    hex::encode_to_slice(data, &mut self.out[start..]).expect("sized for the hex");
+                    self.out.push(b'"');
                 }
-                out.push('\n');
-            }
-            RawValue::String(s) => {
-                let (shown, more) = capped(s.as_bytes(), cap);
-                let _ = write!(out, "{pad}{}: \"{}\"", f.number, c_escape(shown));
-                if let Some(more) = more {
-                    let _ = write!(out, "  # … {more} more bytes");
-                }
-                out.push('\n');
-            }
-            RawValue::Bytes { data, packed } => {
-                let (shown, more) = capped(data, cap);
-                let _ = write!(out, "{pad}{}: \"{}\"", f.number, c_escape(shown));
-                if let Some(more) = more {
-                    let _ = write!(out, "  # … {more} more bytes");
-                } else if let Some(reading) = packed {
-                    let _ = write!(out, "  # {reading}");
-                }
-                out.push('\n');
-            }
-            RawValue::Message(m) | RawValue::Group(m) => {
-                let _ = writeln!(out, "{pad}{} {{", f.number);
-                write_text(m, indent + 1, cap, out);
-                let _ = writeln!(out, "{pad}}}");
-            }
+            },
+            RawValue::Group(data) => self.object(data, depth + 1, level),
         }
     }
 }
 
-/// Renders as a JSON object keyed by field number; a number seen more than
-/// once becomes an array. Bytes that are neither text nor a message appear as
-/// hex strings; 64-bit values beyond 2^53 as decimal strings.
-pub fn to_json(fields: &[RawField]) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for f in fields {
-        let v = match &f.value {
-            RawValue::Varint(v) | RawValue::I64(v) => json_u64(*v),
-            RawValue::I32(v) => serde_json::Value::from(*v),
-            RawValue::String(s) => serde_json::Value::from(s.as_str()),
-            RawValue::Bytes { data, .. } => serde_json::Value::from(hex::encode(data)),
-            RawValue::Message(m) | RawValue::Group(m) => to_json(m),
-        };
-        let key = f.number.to_string();
-        match map.get_mut(&key) {
-            Some(serde_json::Value::Array(a))
-                if fields.iter().filter(|g| g.number == f.number).count() > 1 =>
-            {
-                a.push(v)
-            }
-            Some(_) => unreachable!("a repeated number is an array from its first value"),
-            None => {
-                let repeated = fields.iter().filter(|g| g.number == f.number).count() > 1;
-                map.insert(
-                    key,
-                    if repeated {
-                        serde_json::Value::Array(vec![v])
-                    } else {
-                        v
-                    },
-                );
-            }
-        }
-    }
-    serde_json::Value::Object(map)
-}
+/// `write!` into a `Vec<u8>` without going through `io::Write`'s errors.
+struct VecWriter<'a>(&'a mut Vec<u8>);
 
-fn json_u64(v: u64) -> serde_json::Value {
-    if v <= (1u64 << 53) {
-        serde_json::Value::from(v)
-    } else {
-        serde_json::Value::from(v.to_string())
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(buf: &[u8]) -> String {
+        check(buf).unwrap();
+        to_text(
+            buf,
+            &TextOptions {
+                guess: Guess::Some,
+                cap: None,
+            },
+        )
+    }
+
+    fn json(buf: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_json(buf, false, &mut out);
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn nested_messages_strings_and_numbers_are_told_apart() {
@@ -355,30 +555,79 @@ mod tests {
         buf.extend_from_slice(b"testing");
         buf.extend_from_slice(&[0x1a, 11]);
         buf.extend_from_slice(b"hello world");
-        let fields = parse(&buf).unwrap();
         assert_eq!(
-            to_text(&fields),
+            text(&buf),
             "1: 150\n2 {\n  1: \"testing\"\n}\n3: \"hello world\"\n"
+        );
+        assert_eq!(
+            json(&buf),
+            r#"{"1":150,"2":{"1":"testing"},"3":"hello world"}"#
         );
     }
 
     #[test]
     fn packed_varints_are_offered_as_a_reading() {
-        // field 4, bytes 03 8e 02 9e a7 05 (packed 3, 270, 86942)
+        // field 4, bytes 03 8e 02 9e a7 05 (packed 3, 270, 86942): half the
+        // bytes have the high bit, as in random bytes: offered only with All.
         let buf = [0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05];
-        let text = to_text(&parse(&buf).unwrap());
+        assert_eq!(text(&buf), "4: \"\\003\\216\\002\\236\\247\\005\"\n");
+        let all = to_text(
+            &buf,
+            &TextOptions {
+                guess: Guess::All,
+                cap: None,
+            },
+        );
         assert_eq!(
-            text,
+            all,
             "4: \"\\003\\216\\002\\236\\247\\005\"  # packed varints? [3, 270, 86942]\n"
         );
+        // A device's small numbers are offered by default.
+        let buf = [0x22, 0x04, 0x01, 0x05, 0x7f, 0x03];
+        assert_eq!(
+            text(&buf),
+            "4: \"\\001\\005\\177\\003\"  # packed varints? [1, 5, 127, 3]\n"
+        );
+    }
+
+    #[test]
+    fn random_keys_and_uuids_rarely_get_a_packed_reading() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut offered = 0;
+        for _ in 0..1000 {
+            let bytes: Vec<u8> = (0..16)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            offered += usize::from(packed_reading(&bytes, Guess::Some).is_some());
+        }
+        assert!(offered < 45, "{offered} of 1000 random 16-byte values");
     }
 
     #[test]
     fn fixed_width_values_show_float_readings() {
         let mut buf = vec![0x0d];
         buf.extend_from_slice(&1.5f32.to_le_bytes());
-        let text = to_text(&parse(&buf).unwrap());
-        assert_eq!(text, "1: 0x3fc00000  # 1.5 as float\n");
+        assert_eq!(text(&buf), "1: 0x3fc00000  # 1.5 as float\n");
+        let none = to_text(
+            &buf,
+            &TextOptions {
+                guess: Guess::None,
+                cap: None,
+            },
+        );
+        assert_eq!(none, "1: 0x3fc00000\n");
+    }
+
+    #[test]
+    fn json_orders_numbers_as_numbers_and_gathers_repeats() {
+        // 10: 1, 2: 5, 10: 2, 1: "a"
+        let buf = [0x50, 0x01, 0x10, 0x05, 0x50, 0x02, 0x0a, 0x01, b'a'];
+        assert_eq!(json(&buf), r#"{"1":"a","2":5,"10":[1,2]}"#);
     }
 
     /// `n` messages nested in field 1, built outside-in in O(n).
@@ -400,16 +649,30 @@ mod tests {
 
     #[test]
     fn deep_nesting_stops_at_the_limit_without_overflow() {
-        let fields = parse(&nested(100_000)).unwrap();
-        assert_eq!(fields.len(), 1);
+        let buf = nested(100_000);
+        check(&buf).unwrap();
+        assert!(text(&buf).lines().count() > 100);
         let groups = [0x0b].repeat(100_000);
-        assert!(parse(&groups).unwrap_err().message.contains("deeper than"));
+        assert!(check(&groups).unwrap_err().message.contains("deeper than"));
     }
 
     #[test]
     fn garbage_is_an_error_with_an_offset() {
-        let e = parse(&[0x08, 0x96]).unwrap_err();
+        let e = check(&[0x08, 0x96]).unwrap_err();
         assert_eq!(e.offset, 0);
-        assert!(parse(&[0x0f]).is_err());
+        assert!(check(&[0x0f]).is_err());
+        assert!(
+            check(&[0x0b, 0x08, 0x01])
+                .unwrap_err()
+                .message
+                .contains("inside group 1")
+        );
+        assert!(
+            check(&[0x0b, 0x14])
+                .unwrap_err()
+                .message
+                .contains("end of group 2")
+        );
+        assert_eq!(json(&[0x0b, 0x08, 0x01, 0x0c]), r#"{"1":{"1":1}}"#);
     }
 }

@@ -1,6 +1,7 @@
 //! Messages out: tables, JSON, JSON Lines and text format, with or without a
 //! schema.
 
+pub mod grid;
 pub mod json;
 pub mod table;
 pub mod text;
@@ -8,8 +9,18 @@ pub mod text;
 use anyhow::{Context, Result};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
 
-use crate::codec::raw;
+use crate::codec::raw::{self, Guess};
 pub use json::{JsonOptions, JsonWriter};
+use table::TableOptions;
+
+/// A line sink appending each line and a line end to `out`.
+fn lines_into(out: &mut Vec<u8>) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    |line| {
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        Ok(())
+    }
+}
 
 /// Decodes `bytes` as `desc`; a malformed message's error says at which byte.
 ///
@@ -32,9 +43,9 @@ fn explain_decode_error(
     if let Some(found) = crate::wire::diagnose(desc, bytes) {
         return anyhow::anyhow!("{found}");
     }
-    match raw::parse(bytes) {
+    match raw::check(bytes) {
         Err(raw_err) => anyhow::anyhow!("{raw_err} ({err})"),
-        Ok(_) => err,
+        Ok(()) => err,
     }
 }
 
@@ -56,6 +67,7 @@ pub struct Renderer {
     target: Target,
     format: Format,
     emit_defaults: bool,
+    table: TableOptions,
 }
 
 #[derive(Debug)]
@@ -89,6 +101,10 @@ impl Renderer {
             target: Target::Typed { desc, json },
             format,
             emit_defaults,
+            table: TableOptions {
+                emit_defaults,
+                ..TableOptions::default()
+            },
         }
     }
 
@@ -97,7 +113,20 @@ impl Renderer {
             target: Target::Raw,
             format,
             emit_defaults: false,
+            table: TableOptions::default(),
         }
+    }
+
+    /// Tables no wider than `width` (wrapping values).
+    pub fn with_width(mut self, width: Option<usize>) -> Renderer {
+        self.table.width = width;
+        self
+    }
+
+    /// The readings offered without a schema (`--guess`).
+    pub fn with_guess(mut self, guess: Guess) -> Renderer {
+        self.table.guess = guess;
+        self
     }
 
     pub fn format(&self) -> Format {
@@ -155,26 +184,34 @@ impl Renderer {
             }
             Target::Typed { desc, json: None } => {
                 let msg = decode_message(desc, bytes)?;
-                let s = match self.format {
-                    Format::Text => text::to_text_with(&msg, self.emit_defaults),
-                    _ => table::message_table(&msg, self.emit_defaults) + "\n",
-                };
-                out.extend_from_slice(s.as_bytes());
+                match self.format {
+                    Format::Text => {
+                        out.extend_from_slice(
+                            text::to_text_with(&msg, self.emit_defaults).as_bytes(),
+                        );
+                    }
+                    _ => {
+                        table::write_message_table(&msg, self.table, &mut lines_into(out))?;
+                    }
+                }
             }
             Target::Raw => {
-                let fields = raw::parse(bytes).context("not a protobuf message")?;
+                raw::check(bytes).context("not a protobuf message")?;
                 match self.format {
                     Format::Table => {
-                        out.extend_from_slice(table::raw_table(&fields).as_bytes());
-                        out.push(b'\n');
+                        table::write_raw_table(bytes, self.table, &mut lines_into(out))?;
                     }
-                    Format::Text => out.extend_from_slice(raw::to_text(&fields).as_bytes()),
-                    Format::Json => {
-                        serde_json::to_writer_pretty(&mut *out, &raw::to_json(&fields))?;
-                        out.push(b'\n');
+                    Format::Text => {
+                        let opts = raw::TextOptions {
+                            guess: self.table.guess,
+                            cap: None,
+                        };
+                        let mut text = String::new();
+                        raw::write_text(bytes, 0, 0, &opts, &mut text);
+                        out.extend_from_slice(text.as_bytes());
                     }
-                    Format::Jsonl => {
-                        serde_json::to_writer(&mut *out, &raw::to_json(&fields))?;
+                    Format::Json | Format::Jsonl => {
+                        raw::write_json(bytes, self.format == Format::Json, out);
                         out.push(b'\n');
                     }
                 }

@@ -3,13 +3,15 @@
 //! `1.5s`, bytes as hex, sub-messages as tables inside the value cell,
 //! unknown fields listed with their wire type and a raw reading.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use std::io;
+
 use prost_reflect::{
-    DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, SerializeOptions, Value,
+    Cardinality, DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, SerializeOptions,
+    Value,
 };
 
-use crate::codec::raw::{self, RawField, RawValue};
+use crate::codec::raw::{self, Guess, LenReading, RawValue};
+use crate::render::grid::{self, Cell, Source};
 use crate::render::text::{c_escape, format_double, format_float, present_value};
 
 /// Hex of long byte strings is broken into lines of this many bytes.
@@ -22,82 +24,176 @@ const ITEMS_PER_LINE: usize = 8;
 const MAX_TABLE_DEPTH: usize = 8;
 /// Lines of text inside a cell are broken at this many characters.
 const CELL_LINE: usize = 100;
-/// Without a schema, a byte string that is neither text nor a message is
-/// shown up to this many bytes in a table (`-o text` and `-o json` show all).
-const RAW_CELL_BYTES: usize = 1024;
+/// A table shows this many bytes of a bytes value (`-o text` and `-o json`
+/// show them all); the cell says how many there are.
+pub const CELL_BYTES: usize = 128;
+/// ... and this many characters of a string.
+pub const CELL_CHARS: usize = 512;
 
-fn new_table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
-    if let Some(c) = t.column_mut(0) {
-        c.set_cell_alignment(CellAlignment::Right);
-    }
-    t
+/// How tables are drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableOptions {
+    /// Fields without presence are shown at their default value too.
+    pub emit_defaults: bool,
+    /// Draw no wider than this (the terminal's width), wrapping values.
+    pub width: Option<usize>,
+    /// Readings offered for values decoded without a schema.
+    pub guess: Guess,
 }
 
 /// The table of a decoded message.
 pub fn message_table(msg: &DynamicMessage, emit_defaults: bool) -> String {
-    build(msg, emit_defaults, 0).to_string()
+    let opts = TableOptions {
+        emit_defaults,
+        ..TableOptions::default()
+    };
+    grid::to_string(&MessageRows::new(msg, opts, 0), None)
 }
 
-fn build(msg: &DynamicMessage, emit_defaults: bool, depth: usize) -> Table {
-    let mut t = new_table(&["#", "field", "type", "value"]);
-    let desc = msg.descriptor();
-    let mut rows = 0;
-    for field in desc.fields() {
-        let value = match present_value(msg, &field) {
-            Some(v) => v,
-            None if emit_defaults && !field.supports_presence() => msg.get_field(&field),
-            None => continue,
-        };
-        rows += add_field_rows(&mut t, &field, &value, emit_defaults, depth);
+/// Writes the table of a decoded message line by line.
+pub fn write_message_table(
+    msg: &DynamicMessage,
+    opts: TableOptions,
+    line: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    grid::write(&MessageRows::new(msg, opts, 0), opts.width, line)
+}
+
+/// Writes the table of a message decoded without a schema (checked with
+/// [`raw::check`]) line by line.
+pub fn write_raw_table(
+    buf: &[u8],
+    opts: TableOptions,
+    line: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    grid::write(
+        &RawRows {
+            buf,
+            opts,
+            depth: 0,
+        },
+        opts.width,
+        line,
+    )
+}
+
+/// The rows of a message: field number, name, type, value.
+struct MessageRows<'m> {
+    msg: &'m DynamicMessage,
+    opts: TableOptions,
+    depth: usize,
+}
+
+impl<'m> MessageRows<'m> {
+    fn new(msg: &'m DynamicMessage, opts: TableOptions, depth: usize) -> Self {
+        MessageRows { msg, opts, depth }
     }
-    let mut exts: Vec<_> = msg.extensions().collect();
-    exts.sort_by_key(|(e, _)| e.number());
-    for (ext, value) in exts {
-        t.add_row(vec![
-            Cell::new(ext.number()),
-            Cell::new(format!("[{}]", ext.full_name())),
-            Cell::new(kind_name(&ext.kind())),
-            Cell::new(display_value(&ext.kind(), value, emit_defaults, depth)),
-        ]);
-        rows += 1;
+}
+
+type RowFn<'a, 's> = &'a mut dyn FnMut(Vec<Cell<'s>>) -> io::Result<()>;
+
+impl Source for MessageRows<'_> {
+    fn header(&self) -> &[&str] {
+        &["#", "field", "type", "value"]
     }
-    let mut unknown = Vec::new();
-    for f in msg.unknown_fields() {
-        f.encode(&mut unknown);
-    }
-    if let Ok(fields) = raw::parse(&unknown) {
-        for f in &fields {
-            t.add_row(vec![
-                Cell::new(f.number),
-                Cell::new("(unknown)"),
-                Cell::new(raw_wire_name(&f.value)),
-                Cell::new(raw_display(&f.value, depth)),
-            ]);
+
+    fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
+        let (msg, opts, depth) = (self.msg, self.opts, self.depth);
+        let desc = msg.descriptor();
+        let mut rows = 0;
+        for field in desc.fields() {
+            let value = match present_value(msg, &field) {
+                Some(v) => v,
+                None if opts.emit_defaults && !field.supports_presence() => msg.get_field(&field),
+                None if field.cardinality() == Cardinality::Required => {
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(format!("required {}", kind_name(&field.kind()))),
+                        Cell::from("(missing: a required field)"),
+                    ])?;
+                    rows += 1;
+                    continue;
+                }
+                None => continue,
+            };
+            let value: &'s Value = match value {
+                std::borrow::Cow::Borrowed(v) => v,
+                // A default (with --emit-defaults): shown as text, owns nothing.
+                std::borrow::Cow::Owned(v) => {
+                    rows += field_rows(&field, &v, opts, depth, &mut |cells| {
+                        row(cells.into_iter().map(detach).collect())
+                    })?;
+                    continue;
+                }
+            };
+            rows += field_rows(&field, value, opts, depth, row)?;
+        }
+        let mut exts: Vec<_> = msg.extensions().collect();
+        exts.sort_by_key(|(e, _)| e.number());
+        for (ext, value) in exts {
+            row(vec![
+                Cell::Text(ext.number().to_string()),
+                Cell::Text(format!("[{}]", ext.full_name())),
+                Cell::Text(kind_name(&ext.kind())),
+                value_cell(&ext.kind(), value, opts, depth),
+            ])?;
             rows += 1;
         }
+        let mut unknown = Vec::new();
+        for f in msg.unknown_fields() {
+            f.encode(&mut unknown);
+        }
+        if raw::check(&unknown).is_ok() {
+            for f in raw::Fields::new(&unknown).map_while(Result::ok) {
+                row(vec![
+                    Cell::Text(f.number.to_string()),
+                    Cell::from("(unknown)"),
+                    Cell::from(raw_wire_name(f.value, depth)),
+                    // The bytes are this call's own: draw a nested table now.
+                    detach(raw_cell(f.value, opts, depth)),
+                ])?;
+                rows += 1;
+            }
+        }
+        if rows == 0 {
+            row(vec![
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from("(no fields set)"),
+            ])?;
+        }
+        Ok(())
     }
-    if rows == 0 {
-        t.add_row(vec!["", "", "", "(no fields set)"]);
-    }
-    t
 }
 
-fn add_field_rows(
-    t: &mut Table,
+/// A cell that borrows nothing (a nested table is drawn to text).
+fn detach<'s>(cell: Cell<'_>) -> Cell<'s> {
+    match cell {
+        Cell::Text(t) => Cell::Text(t),
+        Cell::Nested(inner) => Cell::Text(
+            grid::to_string(inner.as_ref(), None)
+                .trim_end_matches('\n')
+                .to_owned(),
+        ),
+    }
+}
+
+/// The rows of one field; returns how many.
+fn field_rows<'s>(
     field: &FieldDescriptor,
-    value: &Value,
-    emit_defaults: bool,
+    value: &'s Value,
+    opts: TableOptions,
     depth: usize,
-) -> usize {
+    row: RowFn<'_, 's>,
+) -> io::Result<usize> {
     let kind = field.kind();
+    let number = || Cell::Text(field.number().to_string());
     match value {
         Value::Map(map) => {
             let Kind::Message(entry) = &kind else {
-                return 0;
+                return Ok(0);
             };
             let key_kind = entry.map_entry_key_field().kind();
             let value_kind = entry.map_entry_value_field().kind();
@@ -105,17 +201,17 @@ fn add_field_rows(
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let ty = format!("map<{}, {}>", kind_name(&key_kind), kind_name(&value_kind));
             if entries.is_empty() {
-                t.add_row(vec![
-                    Cell::new(field.number()),
-                    Cell::new(field.name()),
-                    Cell::new(&ty),
-                    Cell::new("{}"),
-                ]);
-                return 1;
+                row(vec![
+                    number(),
+                    Cell::Text(field.name().to_owned()),
+                    Cell::Text(ty),
+                    Cell::from("{}"),
+                ])?;
+                return Ok(1);
             }
             for (k, v) in &entries {
                 let key = match k {
-                    MapKey::String(s) => format!("{:?}", s),
+                    MapKey::String(s) => format!("{s:?}"),
                     other => display_value(
                         &key_kind,
                         &crate::wire::encode::map_key_value(other),
@@ -123,42 +219,38 @@ fn add_field_rows(
                         depth,
                     ),
                 };
-                t.add_row(vec![
-                    Cell::new(field.number()),
-                    Cell::new(format!("{}[{key}]", field.name())),
-                    Cell::new(&ty),
-                    Cell::new(display_value(&value_kind, v, emit_defaults, depth)),
-                ]);
+                row(vec![
+                    number(),
+                    Cell::Text(format!("{}[{key}]", field.name())),
+                    Cell::Text(ty.clone()),
+                    value_cell(&value_kind, v, opts, depth),
+                ])?;
             }
-            entries.len()
+            Ok(entries.len())
         }
         Value::List(items) if matches!(kind, Kind::Message(_)) && !is_inline_message(&kind) => {
             if items.is_empty() {
-                t.add_row(vec![
-                    Cell::new(field.number()),
-                    Cell::new(field.name()),
-                    Cell::new(format!("repeated {}", kind_name(&kind))),
-                    Cell::new("[]"),
-                ]);
-                return 1;
+                row(vec![
+                    number(),
+                    Cell::Text(field.name().to_owned()),
+                    Cell::Text(format!("repeated {}", kind_name(&kind))),
+                    Cell::from("[]"),
+                ])?;
+                return Ok(1);
             }
             for (i, item) in items.iter().enumerate() {
-                t.add_row(vec![
-                    Cell::new(field.number()),
-                    Cell::new(format!("{}[{i}]", field.name())),
-                    Cell::new(kind_name(&kind)),
-                    Cell::new(display_value(&kind, item, emit_defaults, depth)),
-                ]);
+                row(vec![
+                    number(),
+                    Cell::Text(format!("{}[{i}]", field.name())),
+                    Cell::Text(kind_name(&kind)),
+                    value_cell(&kind, item, opts, depth),
+                ])?;
             }
-            items.len()
+            Ok(items.len())
         }
         Value::List(items) => {
-            let shown: Vec<String> = items
-                .iter()
-                .map(|v| display_value(&kind, v, emit_defaults, depth))
-                .collect();
             let mut text = String::from("[");
-            for (i, s) in shown.iter().enumerate() {
+            for (i, v) in items.iter().enumerate() {
                 if i > 0 {
                     text.push_str(if i % ITEMS_PER_LINE == 0 {
                         ",\n "
@@ -166,33 +258,48 @@ fn add_field_rows(
                         ", "
                     });
                 }
-                text.push_str(s);
+                text.push_str(&display_value(&kind, v, false, depth));
             }
             text.push(']');
-            t.add_row(vec![
-                Cell::new(field.number()),
-                Cell::new(field.name()),
-                Cell::new(format!("repeated {}", kind_name(&kind))),
-                Cell::new(text),
-            ]);
-            1
+            row(vec![
+                number(),
+                Cell::Text(field.name().to_owned()),
+                Cell::Text(format!("repeated {}", kind_name(&kind))),
+                Cell::Text(text),
+            ])?;
+            Ok(1)
         }
         single => {
             let ty = if field.supports_presence()
                 && field.containing_oneof().is_some_and(|o| o.is_synthetic())
             {
                 format!("optional {}", kind_name(&kind))
+            } else if field.cardinality() == Cardinality::Required {
+                format!("required {}", kind_name(&kind))
             } else {
                 kind_name(&kind)
             };
-            t.add_row(vec![
-                Cell::new(field.number()),
-                Cell::new(field.name()),
-                Cell::new(ty),
-                Cell::new(display_value(&kind, single, emit_defaults, depth)),
-            ]);
-            1
+            row(vec![
+                number(),
+                Cell::Text(field.name().to_owned()),
+                Cell::Text(ty),
+                value_cell(&kind, single, opts, depth),
+            ])?;
+            Ok(1)
         }
+    }
+}
+
+/// A value's cell: a nested table for a message (to a depth), else text.
+fn value_cell<'s>(kind: &Kind, value: &'s Value, opts: TableOptions, depth: usize) -> Cell<'s> {
+    match value {
+        Value::Message(m)
+            if !m.descriptor().full_name().starts_with("google.protobuf.")
+                && depth + 1 < MAX_TABLE_DEPTH =>
+        {
+            Cell::Nested(Box::new(MessageRows::new(m, opts, depth + 1)))
+        }
+        other => Cell::Text(display_value(kind, other, opts.emit_defaults, depth)),
     }
 }
 
@@ -236,7 +343,7 @@ pub fn display_value(kind: &Kind, value: &Value, emit_defaults: bool, depth: usi
         Value::F64(v) => format_double(*v),
         Value::String(s) if s.is_empty() => "\"\"".into(),
         Value::String(s) => display_string(s),
-        Value::Bytes(b) => display_bytes(b),
+        Value::Bytes(b) => display_bytes(b, CELL_BYTES),
         Value::EnumNumber(n) => match kind {
             Kind::Enum(e) => match e.get_value(*n) {
                 Some(v) => format!("{} ({n})", v.name()),
@@ -276,31 +383,38 @@ fn wrap_lines(text: &str) -> String {
     out
 }
 
-/// Strings as they are, with control characters escaped so rows stay rows.
+/// Strings as they are, with control characters escaped so rows stay rows,
+/// cut after [`CELL_CHARS`] characters.
 fn display_string(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        s.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        s.to_owned()
+    let mut out = String::with_capacity(s.len().min(CELL_CHARS * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == CELL_CHARS {
+            out.push_str(&format!("\n… ({} bytes)", s.len()));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
-fn display_bytes(b: &[u8]) -> String {
+/// Hex, [`HEX_LINE_BYTES`] to a line, cut after `cap` bytes.
+fn display_bytes(b: &[u8], cap: usize) -> String {
     if b.is_empty() {
         return "(empty)".into();
     }
-    b.chunks(HEX_LINE_BYTES)
+    let mut out = b[..b.len().min(cap)]
+        .chunks(HEX_LINE_BYTES)
         .map(hex::encode)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    if b.len() > cap {
+        out.push_str(&format!("\n… ({} bytes)", b.len()));
+    }
+    out
 }
 
 fn display_message(m: &DynamicMessage, emit_defaults: bool, depth: usize) -> String {
@@ -337,6 +451,15 @@ fn display_message(m: &DynamicMessage, emit_defaults: bool, depth: usize) -> Str
             let f = m.descriptor().fields().next().expect("one field");
             display_value(&f.kind(), &m.get_field(&f), emit_defaults, depth)
         }
+        // The paths as stored (`payload.time_stamp`), not JSON's camelCase.
+        "google.protobuf.FieldMask" => match m.get_field_by_name("paths").as_deref() {
+            Some(Value::List(paths)) if !paths.is_empty() => paths
+                .iter()
+                .filter_map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "(no paths)".into(),
+        },
         n if n.starts_with("google.protobuf.") => {
             let opts = SerializeOptions::new().use_proto_field_name(true);
             let mut buf = Vec::new();
@@ -347,81 +470,146 @@ fn display_message(m: &DynamicMessage, emit_defaults: bool, depth: usize) -> Str
             }
         }
         _ if depth + 1 >= MAX_TABLE_DEPTH => wrap_lines(&crate::render::text::to_text(m)),
-        _ => build(m, emit_defaults, depth + 1).to_string(),
+        _ => {
+            let opts = TableOptions {
+                emit_defaults,
+                ..TableOptions::default()
+            };
+            grid::to_string(&MessageRows::new(m, opts, depth + 1), None)
+                .trim_end()
+                .to_owned()
+        }
     }
 }
 
-/// The table of a message decoded without a schema.
-pub fn raw_table(fields: &[RawField]) -> String {
-    raw_build(fields, 0).to_string()
+/// The rows of a message decoded without a schema: number, wire, value.
+struct RawRows<'b> {
+    buf: &'b [u8],
+    opts: TableOptions,
+    depth: usize,
 }
 
-fn raw_build(fields: &[RawField], depth: usize) -> Table {
-    let mut t = new_table(&["#", "wire", "value"]);
-    for f in fields {
-        t.add_row(vec![
-            Cell::new(f.number),
-            Cell::new(raw_wire_name(&f.value)),
-            Cell::new(raw_display(&f.value, depth)),
-        ]);
+impl Source for RawRows<'_> {
+    fn header(&self) -> &[&str] {
+        &["#", "wire", "value"]
     }
-    if fields.is_empty() {
-        t.add_row(vec!["", "", "(no fields)"]);
+
+    fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
+        let mut any = false;
+        for f in raw::Fields::new(self.buf).map_while(Result::ok) {
+            any = true;
+            row(vec![
+                Cell::Text(f.number.to_string()),
+                Cell::from(raw_wire_name(f.value, self.depth)),
+                raw_cell(f.value, self.opts, self.depth),
+            ])?;
+        }
+        if !any {
+            row(vec![
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from("(no fields)"),
+            ])?;
+        }
+        Ok(())
     }
-    t
 }
 
-fn raw_wire_name(v: &RawValue) -> &'static str {
+/// A value read without a schema: a nested table for a message (to a
+/// depth), else text.
+fn raw_cell(v: RawValue<'_>, opts: TableOptions, depth: usize) -> Cell<'_> {
+    match v {
+        RawValue::Len(data) | RawValue::Group(data)
+            if depth + 1 < MAX_TABLE_DEPTH && is_raw_message(v, depth) =>
+        {
+            Cell::Nested(Box::new(RawRows {
+                buf: data,
+                opts,
+                depth: depth + 1,
+            }))
+        }
+        other => Cell::Text(raw_display(other, opts, depth)),
+    }
+}
+
+fn is_raw_message(v: RawValue<'_>, depth: usize) -> bool {
+    match v {
+        RawValue::Group(_) => true,
+        RawValue::Len(data) => raw::read_len(data, depth) == LenReading::Message,
+        _ => false,
+    }
+}
+
+fn raw_wire_name(v: RawValue<'_>, depth: usize) -> &'static str {
     match v {
         RawValue::Varint(_) => "varint",
         RawValue::I64(_) => "i64",
         RawValue::I32(_) => "i32",
-        RawValue::String(_) => "len (text)",
-        RawValue::Message(_) => "len (message)",
-        RawValue::Bytes { .. } => "len (bytes)",
+        RawValue::Len(data) => match raw::read_len(data, depth) {
+            LenReading::Text(_) => "len (text)",
+            LenReading::Message => "len (message)",
+            LenReading::Bytes => "len (bytes)",
+        },
         RawValue::Group(_) => "group",
     }
 }
 
-fn raw_display(v: &RawValue, depth: usize) -> String {
+/// A value read without a schema, as text (deep messages as text format).
+fn raw_display(v: RawValue<'_>, opts: TableOptions, depth: usize) -> String {
+    let guess = opts.guess;
     match v {
-        RawValue::Varint(n) if *n > i64::MAX as u64 => format!("{n}  (int64 {})", *n as i64),
+        RawValue::Varint(n) if n > i64::MAX as u64 && guess != Guess::None => {
+            format!("{n}  (int64 {})", n as i64)
+        }
         RawValue::Varint(n) => n.to_string(),
-        RawValue::I32(bits) => match raw::f32_reading(*bits) {
+        RawValue::I32(bits) => match raw::f32_reading(bits, guess) {
             Some(f) => format!(
                 "0x{bits:08x}  (float {}, int {})",
                 format_float(f as f32),
-                *bits as i32
+                bits as i32
             ),
-            None => format!("0x{bits:08x}  (int {})", *bits as i32),
+            None => format!("0x{bits:08x}  (int {})", bits as i32),
         },
-        RawValue::I64(bits) => match raw::f64_reading(*bits) {
+        RawValue::I64(bits) => match raw::f64_reading(bits, guess) {
             Some(f) => format!(
                 "0x{bits:016x}  (double {}, int {})",
                 format_double(f),
-                *bits as i64
+                bits as i64
             ),
-            None => format!("0x{bits:016x}  (int {})", *bits as i64),
+            None => format!("0x{bits:016x}  (int {})", bits as i64),
         },
-        RawValue::String(s) => wrap_lines(&format!("\"{}\"", c_escape_utf8(s))),
-        RawValue::Bytes { data, packed } => {
-            let mut s = display_bytes(&data[..data.len().min(RAW_CELL_BYTES)]);
-            if data.len() > RAW_CELL_BYTES {
-                s.push_str(&format!(
-                    "\n… {} more bytes (-o text or -o json shows them all)",
-                    data.len() - RAW_CELL_BYTES
-                ));
+        RawValue::Len(data) => match raw::read_len(data, depth) {
+            LenReading::Text(s) => {
+                let (shown, more) = raw::capped(s.as_bytes(), Some(CELL_CHARS));
+                let shown = String::from_utf8_lossy(shown);
+                let mut out = wrap_lines(&format!("\"{}\"", c_escape_utf8(&shown)));
+                if more.is_some() {
+                    out.push_str(&format!("\n… ({} bytes)", data.len()));
+                }
+                out
             }
-            if let Some(p) = packed {
-                s.push_str(&format!("\n({p})"));
+            LenReading::Bytes => {
+                let mut s = display_bytes(data, CELL_BYTES);
+                if let Some(p) = raw::packed_reading(data, guess) {
+                    s.push_str(&format!("\n({p})"));
+                }
+                s
             }
-            s
-        }
-        RawValue::Message(m) | RawValue::Group(m) if depth + 1 >= MAX_TABLE_DEPTH => {
-            wrap_lines(&raw::to_text_capped(m, RAW_CELL_BYTES))
-        }
-        RawValue::Message(m) | RawValue::Group(m) => raw_build(m, depth + 1).to_string(),
+            LenReading::Message => raw_text(data, opts, depth),
+        },
+        RawValue::Group(data) => raw_text(data, opts, depth),
     }
+}
+
+/// A message too deep for a nested table, as capped text format.
+fn raw_text(data: &[u8], opts: TableOptions, depth: usize) -> String {
+    let mut out = String::new();
+    let text_opts = raw::TextOptions {
+        guess: opts.guess,
+        cap: Some(CELL_BYTES),
+    };
+    raw::write_text(data, 0, depth + 1, &text_opts, &mut out);
+    wrap_lines(&out)
 }
 
 /// Escapes quotes, backslashes and control characters, keeping UTF-8 text.

@@ -84,12 +84,12 @@ fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: 
     for f in msg.unknown_fields() {
         f.encode(&mut unknown);
     }
-    if !unknown.is_empty() {
-        if let Ok(fields) = raw::parse(&unknown) {
-            for line in raw::to_text(&fields).lines() {
-                let _ = writeln!(out, "{}{line}", "  ".repeat(indent));
-            }
-        }
+    if !unknown.is_empty() && raw::check(&unknown).is_ok() {
+        let opts = raw::TextOptions {
+            guess: raw::Guess::Some,
+            cap: None,
+        };
+        raw::write_text(&unknown, indent, 0, &opts, out);
     }
 }
 
