@@ -382,7 +382,7 @@ fn set_steps(
     set_steps(inner, rest, text, path)
 }
 
-fn to_map_key(v: Value) -> MapKey {
+pub(crate) fn to_map_key(v: Value) -> MapKey {
     v.into_map_key().expect("map keys are scalar kinds")
 }
 

@@ -95,7 +95,7 @@ impl Decoder {
             // Text-format messages are told apart by a blank line.
             self.out.buf.push(b'\n');
         }
-        if let Err(e) = self.renderer.render(bytes, &mut self.out.buf) {
+        if let Err(e) = self.renderer.render(bytes, &mut self.out) {
             self.out.buf.truncate(mark);
             self.count -= 1;
             let mut what = format!("cannot decode {origin} as {}", self.renderer.type_name());

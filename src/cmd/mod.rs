@@ -172,6 +172,24 @@ pub(crate) struct StreamOut {
     pub failures: usize,
 }
 
+/// Output of one message goes out in chunks once it is known to decode.
+impl crate::render::Out for StreamOut {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        if self.buf.len() >= SPILL_AT {
+            self.stdout.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Output held for one message beyond this is written out as it is made.
+const SPILL_AT: usize = 1 << 20;
+
 impl StreamOut {
     pub fn new() -> StreamOut {
         const CHUNK: usize = 1 << 16;

@@ -338,13 +338,32 @@ pub struct TextOptions {
 /// The text of a message checked with [`check`].
 pub fn to_text(buf: &[u8], opts: &TextOptions) -> String {
     let mut out = String::new();
-    write_text(buf, 0, 0, opts, &mut out);
+    append_text(buf, 0, 0, opts, &mut out);
     out
 }
 
 /// Appends the text of a checked message at `indent` (two spaces each).
-pub fn write_text(buf: &[u8], indent: usize, depth: usize, opts: &TextOptions, out: &mut String) {
+pub fn append_text(buf: &[u8], indent: usize, depth: usize, opts: &TextOptions, out: &mut String) {
+    let _ = write_text(buf, indent, depth, opts, out, &mut |_| Ok(()));
+}
+
+/// Text longer than this is handed to `flush` by [`write_text`].
+const TEXT_PIECE: usize = 1 << 16;
+
+/// Appends the text of a checked message at `indent` (two spaces each),
+/// handing `out` to `flush` whenever it has grown large.
+pub fn write_text(
+    buf: &[u8],
+    indent: usize,
+    depth: usize,
+    opts: &TextOptions,
+    out: &mut String,
+    flush: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     for f in Fields::at_depth(buf, depth).map_while(Result::ok) {
+        if out.len() >= TEXT_PIECE {
+            flush(out)?;
+        }
         pad(out, indent);
         let n = f.number;
         match f.value {
@@ -369,7 +388,7 @@ pub fn write_text(buf: &[u8], indent: usize, depth: usize, opts: &TextOptions, o
             RawValue::Len(data) => match read_len(data, depth) {
                 LenReading::Message => {
                     let _ = writeln!(out, "{n} {{");
-                    write_text(data, indent + 1, depth + 1, opts, out);
+                    write_text(data, indent + 1, depth + 1, opts, out, flush)?;
                     pad(out, indent);
                     out.push('}');
                 }
@@ -387,13 +406,14 @@ pub fn write_text(buf: &[u8], indent: usize, depth: usize, opts: &TextOptions, o
             },
             RawValue::Group(data) => {
                 let _ = writeln!(out, "{n} {{");
-                write_text(data, indent + 1, depth + 1, opts, out);
+                write_text(data, indent + 1, depth + 1, opts, out, flush)?;
                 pad(out, indent);
                 out.push('}');
             }
         }
         out.push('\n');
     }
+    Ok(())
 }
 
 fn pad(out: &mut String, indent: usize) {

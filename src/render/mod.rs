@@ -3,6 +3,7 @@
 
 pub mod grid;
 pub mod json;
+pub mod large;
 pub mod table;
 pub mod text;
 
@@ -13,12 +14,31 @@ use crate::codec::raw::{self, Guess};
 pub use json::{JsonOptions, JsonWriter};
 use table::TableOptions;
 
-/// A line sink appending each line and a line end to `out`.
-fn lines_into(out: &mut Vec<u8>) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
-    |line| {
-        out.extend_from_slice(line.as_bytes());
-        out.push(b'\n');
+/// Where rendered output goes: a buffer its owner writes out.
+pub trait Out {
+    /// The buffer to append to.
+    fn buf(&mut self) -> &mut Vec<u8>;
+    /// Writes out what the buffer holds when it has grown large. Called only
+    /// once the message being rendered is known to decode, so nothing
+    /// written early is ever taken back.
+    fn spill(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl Out for Vec<u8> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self
+    }
+}
+
+/// A line sink appending each line and a line end to `out`.
+fn lines_into(out: &mut dyn Out) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    |line| {
+        let buf = out.buf();
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        out.spill()
     }
 }
 
@@ -150,49 +170,63 @@ impl Renderer {
         }
     }
 
-    /// Appends the rendering of `bytes` to `out`; on error nothing is appended.
-    pub fn render(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let start = out.len();
-        let result = self.render_inner(bytes, out);
-        if result.is_err() {
-            out.truncate(start);
+    /// Appends the rendering of `bytes` to `out`; on error nothing is
+    /// appended. Large output is handed to [`Out::spill`] as it is made,
+    /// once the message is known to decode.
+    pub fn render(&self, bytes: &[u8], out: &mut dyn Out) -> Result<()> {
+        let start = out.buf().len();
+        let mut written = 0;
+        let result = self.render_any(bytes, out, &mut written);
+        match result {
+            Err(e) => {
+                out.buf().truncate(start);
+                Err(e)
+            }
+            Ok(()) => {
+                // Text format writes nothing for a message with no fields
+                // set; say so, or a stream would show fewer messages than it
+                // holds (a comment reads back as the empty message).
+                if self.format == Format::Text && written == 0 {
+                    out.buf().extend_from_slice(EMPTY_TEXT.as_bytes());
+                }
+                Ok(())
+            }
         }
-        result
     }
 
-    fn render_inner(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let start = out.len();
-        self.render_any(bytes, out)?;
-        // Text format writes nothing for a message with no fields set; say
-        // so, or a stream would show fewer messages than it holds (a comment
-        // reads back as the empty message).
-        if self.format == Format::Text && out.len() == start {
-            out.extend_from_slice(EMPTY_TEXT.as_bytes());
-        }
-        Ok(())
-    }
-
-    fn render_any(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    fn render_any(&self, bytes: &[u8], out: &mut dyn Out, written: &mut usize) -> Result<()> {
+        // Text is made in pieces, each appended and spilled when done.
+        let mut text_piece = |text: &mut String, out: &mut dyn Out| -> std::io::Result<()> {
+            *written += text.len();
+            out.buf().extend_from_slice(text.as_bytes());
+            text.clear();
+            out.spill()
+        };
         match &self.target {
             Target::Typed {
                 json: Some(w),
                 desc,
             } => {
-                w.write(bytes, out)
+                let buf = out.buf();
+                w.write(bytes, buf)
                     .map_err(|e| explain_decode_error(desc, bytes, e))?;
-                out.push(b'\n');
+                buf.push(b'\n');
             }
             Target::Typed { desc, json: None } => {
-                let msg = decode_message(desc, bytes)?;
+                let whole = self.emit_defaults;
+                let msg = match large::Msg::open_as(desc, bytes, 0, whole) {
+                    Some(m) => m,
+                    // The full decode says where and why it fails.
+                    None => large::Msg::Decoded(decode_message(desc, bytes)?),
+                };
                 match self.format {
                     Format::Text => {
-                        out.extend_from_slice(
-                            text::to_text_with(&msg, self.emit_defaults).as_bytes(),
-                        );
+                        let mut text = String::new();
+                        text::write_msg(&msg, 0, self.emit_defaults, &mut text, &mut |t| {
+                            text_piece(t, out)
+                        })?;
                     }
-                    _ => {
-                        table::write_message_table(&msg, self.table, &mut lines_into(out))?;
-                    }
+                    _ => table::write_msg_table(msg, self.table, &mut lines_into(out))?,
                 }
             }
             Target::Raw => {
@@ -207,12 +241,15 @@ impl Renderer {
                             cap: None,
                         };
                         let mut text = String::new();
-                        raw::write_text(bytes, 0, 0, &opts, &mut text);
-                        out.extend_from_slice(text.as_bytes());
+                        raw::write_text(bytes, 0, 0, &opts, &mut text, &mut |t| {
+                            text_piece(t, out)
+                        })?;
+                        text_piece(&mut text, out)?;
                     }
                     Format::Json | Format::Jsonl => {
-                        raw::write_json(bytes, self.format == Format::Json, out);
-                        out.push(b'\n');
+                        let buf = out.buf();
+                        raw::write_json(bytes, self.format == Format::Json, buf);
+                        buf.push(b'\n');
                     }
                 }
             }

@@ -12,6 +12,7 @@ use prost_reflect::{
 
 use crate::codec::raw::{self, Guess, LenReading, RawValue};
 use crate::render::grid::{self, Cell, Source};
+use crate::render::large::{self, Group, Msg};
 use crate::render::text::{c_escape, format_double, format_float, present_value};
 
 /// Hex of long byte strings is broken into lines of this many bytes.
@@ -59,6 +60,24 @@ pub fn write_message_table(
     grid::write(&MessageRows::new(msg, opts, 0), opts.width, line)
 }
 
+/// Writes the table of a message (decoded, or read a field at a time)
+/// line by line.
+pub fn write_msg_table(
+    msg: Msg<'_>,
+    opts: TableOptions,
+    line: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    grid::write(
+        &OwnedRows {
+            msg,
+            opts,
+            depth: 0,
+        },
+        opts.width,
+        line,
+    )
+}
+
 /// Writes the table of a message decoded without a schema (checked with
 /// [`raw::check`]) line by line.
 pub fn write_raw_table(
@@ -98,73 +117,255 @@ impl Source for MessageRows<'_> {
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
-        let (msg, opts, depth) = (self.msg, self.opts, self.depth);
-        let desc = msg.descriptor();
-        let mut rows = 0;
-        for field in desc.fields() {
-            let value = match present_value(msg, &field) {
-                Some(v) => v,
-                None if opts.emit_defaults && !field.supports_presence() => msg.get_field(&field),
-                None if field.cardinality() == Cardinality::Required => {
-                    row(vec![
-                        Cell::Text(field.number().to_string()),
-                        Cell::Text(field.name().to_owned()),
-                        Cell::Text(format!("required {}", kind_name(&field.kind()))),
-                        Cell::from("(missing: a required field)"),
-                    ])?;
-                    rows += 1;
-                    continue;
-                }
-                None => continue,
-            };
-            let value: &'s Value = match value {
-                std::borrow::Cow::Borrowed(v) => v,
-                // A default (with --emit-defaults): shown as text, owns nothing.
-                std::borrow::Cow::Owned(v) => {
-                    rows += field_rows(&field, &v, opts, depth, &mut |cells| {
-                        row(cells.into_iter().map(detach).collect())
-                    })?;
-                    continue;
-                }
-            };
-            rows += field_rows(&field, value, opts, depth, row)?;
-        }
-        let mut exts: Vec<_> = msg.extensions().collect();
-        exts.sort_by_key(|(e, _)| e.number());
-        for (ext, value) in exts {
+        message_rows(self.msg, self.opts, self.depth, row)
+    }
+}
+
+fn message_rows<'m>(
+    msg: &'m DynamicMessage,
+    opts: TableOptions,
+    depth: usize,
+    row: RowFn<'_, 'm>,
+) -> io::Result<()> {
+    let rows = present_rows(msg, opts, depth, true, row)?;
+    if rows == 0 {
+        no_fields(row)?;
+    }
+    Ok(())
+}
+
+fn no_fields(row: RowFn<'_, '_>) -> io::Result<()> {
+    row(vec![
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from("(no fields set)"),
+    ])
+}
+
+/// The row of a required field that is missing.
+fn missing_row<'s>(field: &FieldDescriptor) -> Vec<Cell<'s>> {
+    vec![
+        Cell::Text(field.number().to_string()),
+        Cell::Text(field.name().to_owned()),
+        Cell::Text(format!("required {}", kind_name(&field.kind()))),
+        Cell::from("(missing: a required field)"),
+    ]
+}
+
+/// The rows of the fields `msg` holds (and, with `whole`, of the required
+/// fields it lacks); returns how many.
+fn present_rows<'s>(
+    msg: &'s DynamicMessage,
+    opts: TableOptions,
+    depth: usize,
+    whole: bool,
+    row: RowFn<'_, 's>,
+) -> io::Result<usize> {
+    let desc = msg.descriptor();
+    let mut rows = 0;
+    for field in desc.fields() {
+        let value = match present_value(msg, &field) {
+            Some(v) => v,
+            None if whole && opts.emit_defaults && !field.supports_presence() => {
+                msg.get_field(&field)
+            }
+            None if whole && field.cardinality() == Cardinality::Required => {
+                row(missing_row(&field))?;
+                rows += 1;
+                continue;
+            }
+            None => continue,
+        };
+        let value: &'s Value = match value {
+            std::borrow::Cow::Borrowed(v) => v,
+            // A default (with --emit-defaults): shown as text, owns nothing.
+            std::borrow::Cow::Owned(v) => {
+                rows += field_rows(&field, &v, opts, depth, &mut |cells| {
+                    row(cells.into_iter().map(detach).collect())
+                })?;
+                continue;
+            }
+        };
+        rows += field_rows(&field, value, opts, depth, row)?;
+    }
+    let mut exts: Vec<_> = msg.extensions().collect();
+    exts.sort_by_key(|(e, _)| e.number());
+    for (ext, value) in exts {
+        row(vec![
+            Cell::Text(ext.number().to_string()),
+            Cell::Text(format!("[{}]", ext.full_name())),
+            Cell::Text(kind_name(&ext.kind())),
+            value_cell(&ext.kind(), value, opts, depth),
+        ])?;
+        rows += 1;
+    }
+    let mut unknown = Vec::new();
+    for f in msg.unknown_fields() {
+        f.encode(&mut unknown);
+    }
+    rows += unknown_rows(&unknown, opts, depth, &mut |cells| {
+        row(cells.into_iter().map(detach).collect())
+    })?;
+    Ok(rows)
+}
+
+/// The rows of unknown fields' bytes.
+fn unknown_rows<'s>(
+    unknown: &'s [u8],
+    opts: TableOptions,
+    depth: usize,
+    row: RowFn<'_, 's>,
+) -> io::Result<usize> {
+    let mut rows = 0;
+    if raw::check(unknown).is_ok() {
+        for f in raw::Fields::new(unknown).map_while(Result::ok) {
             row(vec![
-                Cell::Text(ext.number().to_string()),
-                Cell::Text(format!("[{}]", ext.full_name())),
-                Cell::Text(kind_name(&ext.kind())),
-                value_cell(&ext.kind(), value, opts, depth),
+                Cell::Text(f.number.to_string()),
+                Cell::from("(unknown)"),
+                Cell::from(raw_wire_name(f.value, depth)),
+                raw_cell(f.value, opts, depth),
             ])?;
             rows += 1;
         }
-        let mut unknown = Vec::new();
-        for f in msg.unknown_fields() {
-            f.encode(&mut unknown);
+    }
+    Ok(rows)
+}
+
+/// The rows of a message it owns (decoded, or read a field at a time).
+struct OwnedRows<'a> {
+    msg: Msg<'a>,
+    opts: TableOptions,
+    depth: usize,
+}
+
+impl Source for OwnedRows<'_> {
+    fn header(&self) -> &[&str] {
+        &["#", "field", "type", "value"]
+    }
+
+    fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
+        let split = match &self.msg {
+            Msg::Decoded(m) => return message_rows(m, self.opts, self.depth, row),
+            Msg::Split(s) => s,
+        };
+        let (opts, depth) = (self.opts, self.depth);
+        let mut rows = 0;
+        let mut seen: Vec<u32> = Vec::new();
+        for group in &split.groups {
+            match group {
+                Group::Messages { field, items } => {
+                    seen.push(field.number());
+                    let Kind::Message(desc) = field.kind() else {
+                        continue;
+                    };
+                    let kind = field.kind();
+                    for (i, item) in items.iter().enumerate() {
+                        let inner = Msg::open(&desc, item, split.depth + 1)
+                            .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
+                        let name = if field.is_list() {
+                            format!("{}[{i}]", field.name())
+                        } else {
+                            field.name().to_owned()
+                        };
+                        let value = match inner {
+                            Msg::Decoded(m)
+                                if depth + 1 >= MAX_TABLE_DEPTH || is_inline_message(&kind) =>
+                            {
+                                Cell::Text(display_value(&kind, &Value::Message(m), false, depth))
+                            }
+                            inner => Cell::Nested(Box::new(OwnedRows {
+                                msg: inner,
+                                opts,
+                                depth: depth + 1,
+                            })),
+                        };
+                        row(vec![
+                            Cell::Text(field.number().to_string()),
+                            Cell::Text(name),
+                            Cell::Text(kind_name(&kind)),
+                            value,
+                        ])?;
+                        rows += 1;
+                    }
+                }
+                Group::Scalars { field, .. } => {
+                    seen.push(field.number());
+                    let kind = field.kind();
+                    let mut values = Vec::new();
+                    let mut ok = true;
+                    group.for_each_scalar(
+                        &mut |v| {
+                            if large::shown(field, &v) {
+                                values.push(display_value(&kind, &v, false, depth));
+                            }
+                        },
+                        &mut ok,
+                    );
+                    if values.is_empty() && !field.is_list() {
+                        continue;
+                    }
+                    let (ty, text) = if field.is_list() {
+                        (format!("repeated {}", kind_name(&kind)), list_text(&values))
+                    } else {
+                        (scalar_type(field), values.pop().unwrap_or_default())
+                    };
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(ty),
+                        Cell::Text(text),
+                    ])?;
+                    rows += 1;
+                }
+                Group::Decoded(m) => {
+                    seen.extend(m.fields().map(|(f, _)| f.number()));
+                    rows += present_rows(m, opts, depth, false, row)?;
+                }
+            }
         }
-        if raw::check(&unknown).is_ok() {
-            for f in raw::Fields::new(&unknown).map_while(Result::ok) {
-                row(vec![
-                    Cell::Text(f.number.to_string()),
-                    Cell::from("(unknown)"),
-                    Cell::from(raw_wire_name(f.value, depth)),
-                    // The bytes are this call's own: draw a nested table now.
-                    detach(raw_cell(f.value, opts, depth)),
-                ])?;
+        for field in split.desc.fields() {
+            if field.cardinality() == Cardinality::Required && !seen.contains(&field.number()) {
+                row(missing_row(&field))?;
                 rows += 1;
             }
         }
+        for unknown in &split.unknown {
+            rows += unknown_rows(unknown, opts, depth, row)?;
+        }
         if rows == 0 {
-            row(vec![
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from("(no fields set)"),
-            ])?;
+            no_fields(row)?;
         }
         Ok(())
+    }
+}
+
+/// A repeated scalar's values, [`ITEMS_PER_LINE`] to a line.
+fn list_text(values: &[String]) -> String {
+    let mut text = String::from("[");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            text.push_str(if i % ITEMS_PER_LINE == 0 {
+                ",\n "
+            } else {
+                ", "
+            });
+        }
+        text.push_str(v);
+    }
+    text.push(']');
+    text
+}
+
+/// The type column of a singular field: `optional` or `required` when so.
+fn scalar_type(field: &FieldDescriptor) -> String {
+    let kind = field.kind();
+    if field.supports_presence() && field.containing_oneof().is_some_and(|o| o.is_synthetic()) {
+        format!("optional {}", kind_name(&kind))
+    } else if field.cardinality() == Cardinality::Required {
+        format!("required {}", kind_name(&kind))
+    } else {
+        kind_name(&kind)
     }
 }
 
@@ -249,18 +450,11 @@ fn field_rows<'s>(
             Ok(items.len())
         }
         Value::List(items) => {
-            let mut text = String::from("[");
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    text.push_str(if i % ITEMS_PER_LINE == 0 {
-                        ",\n "
-                    } else {
-                        ", "
-                    });
-                }
-                text.push_str(&display_value(&kind, v, false, depth));
-            }
-            text.push(']');
+            let shown: Vec<String> = items
+                .iter()
+                .map(|v| display_value(&kind, v, false, depth))
+                .collect();
+            let text = list_text(&shown);
             row(vec![
                 number(),
                 Cell::Text(field.name().to_owned()),
@@ -270,19 +464,10 @@ fn field_rows<'s>(
             Ok(1)
         }
         single => {
-            let ty = if field.supports_presence()
-                && field.containing_oneof().is_some_and(|o| o.is_synthetic())
-            {
-                format!("optional {}", kind_name(&kind))
-            } else if field.cardinality() == Cardinality::Required {
-                format!("required {}", kind_name(&kind))
-            } else {
-                kind_name(&kind)
-            };
             row(vec![
                 number(),
                 Cell::Text(field.name().to_owned()),
-                Cell::Text(ty),
+                Cell::Text(scalar_type(field)),
                 value_cell(&kind, single, opts, depth),
             ])?;
             Ok(1)
@@ -608,7 +793,7 @@ fn raw_text(data: &[u8], opts: TableOptions, depth: usize) -> String {
         guess: opts.guess,
         cap: Some(CELL_BYTES),
     };
-    raw::write_text(data, 0, depth + 1, &text_opts, &mut out);
+    raw::append_text(data, 0, depth + 1, &text_opts, &mut out);
     wrap_lines(&out)
 }
 

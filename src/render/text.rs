@@ -6,10 +6,12 @@
 //! round-trip), `Any` expanded when its type is known, unknown fields last.
 
 use std::fmt::Write as _;
+use std::io;
 
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
 
 use crate::codec::raw;
+use crate::render::large::{self, Group, Msg};
 use crate::wire::encode::{is_implicit_default, map_key_value};
 
 /// The text format of `msg`, one field per line, two-space indents.
@@ -89,7 +91,73 @@ fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: 
             guess: raw::Guess::Some,
             cap: None,
         };
-        raw::write_text(&unknown, indent, 0, &opts, out);
+        raw::append_text(&unknown, indent, 0, &opts, out);
+    }
+}
+
+/// Writes `msg` (decoded, or read a field at a time) as text format at
+/// `indent`, handing the text written so far to `spill` after each piece.
+pub fn write_msg(
+    msg: &Msg<'_>,
+    indent: usize,
+    emit_defaults: bool,
+    out: &mut String,
+    spill: &mut dyn FnMut(&mut String) -> io::Result<()>,
+) -> io::Result<()> {
+    let split = match msg {
+        Msg::Decoded(m) => {
+            write_message(m, indent, emit_defaults, out);
+            return spill(out);
+        }
+        Msg::Split(s) => s,
+    };
+    for group in &split.groups {
+        match group {
+            Group::Messages { field, items } => {
+                let Kind::Message(desc) = field.kind() else {
+                    continue;
+                };
+                let name = text_name(field);
+                for item in items {
+                    let inner = Msg::open(&desc, item, split.depth + 1)
+                        .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
+                    pad(out, indent);
+                    let _ = writeln!(out, "{name} {{");
+                    write_msg(&inner, indent + 1, emit_defaults, out, spill)?;
+                    pad(out, indent);
+                    out.push_str("}\n");
+                    spill(out)?;
+                }
+            }
+            Group::Scalars { field, .. } => {
+                let (name, kind) = (text_name(field), field.kind());
+                let mut ok = true;
+                group.for_each_scalar(
+                    &mut |v| {
+                        if large::shown(field, &v) {
+                            write_one(&name, &kind, &v, indent, emit_defaults, out);
+                        }
+                    },
+                    &mut ok,
+                );
+            }
+            Group::Decoded(m) => write_message(m, indent, emit_defaults, out),
+        }
+        spill(out)?;
+    }
+    let opts = raw::TextOptions {
+        guess: raw::Guess::Some,
+        cap: None,
+    };
+    for unknown in &split.unknown {
+        raw::append_text(unknown, indent, 0, &opts, out);
+    }
+    spill(out)
+}
+
+fn pad(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
     }
 }
 

@@ -23,6 +23,11 @@ pub const MAX_DEPTH: usize = 100;
 /// Decoding bounds plain nesting, but an Any's payload is opaque bytes until
 /// something expands it (JSON, text, tables do); this bounds that too.
 pub fn check_nesting(msg: &DynamicMessage) -> Result<(), String> {
+    check_nesting_from(msg, 0)
+}
+
+/// [`check_nesting`] for a message found at nesting `depth`.
+pub fn check_nesting_from(msg: &DynamicMessage, depth: usize) -> Result<(), String> {
     fn walk(msg: &DynamicMessage, depth: usize) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(format!(
@@ -56,7 +61,7 @@ pub fn check_nesting(msg: &DynamicMessage) -> Result<(), String> {
         }
         Ok(())
     }
-    walk(msg, 0)
+    walk(msg, depth)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

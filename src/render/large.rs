@@ -1,0 +1,392 @@
+//! Large messages shown without being decoded whole.
+//!
+//! A decoded [`DynamicMessage`] takes 20 to 300 times the bytes of its
+//! encoding (a tree of maps, a boxed value per field), so a 3 MB message of
+//! small repeated entries would need most of a gigabyte. A message larger
+//! than [`SPLIT`] is instead read one field at a time from its bytes: each
+//! occurrence of a message field is opened on its own (and split again if
+//! it is large), repeated scalars are decoded one value at a time, and only
+//! small leftovers (a map, an extension) are decoded into a message of their
+//! own. Output is then produced as it goes, in the same form as the decoded
+//! path prints, and memory stays bounded by [`SPLIT`]-sized pieces.
+//!
+//! Only canonical input is split (fields in number order, each in one run,
+//! singular fields once, one member per oneof, map keys ascending): anything
+//! else has merge or last-wins semantics and is decoded whole.
+
+use anyhow::Result;
+use prost_reflect::{
+    Cardinality, DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage,
+    Value,
+};
+
+use crate::wire::{self, MAX_DEPTH, WireType};
+
+/// Messages larger than this many bytes are read a field at a time.
+pub const SPLIT: usize = 64 * 1024;
+
+/// A message to show: decoded, or read from its bytes a field at a time.
+pub enum Msg<'a> {
+    Decoded(DynamicMessage),
+    Split(Split<'a>),
+}
+
+/// A large message's fields, in number order, as they appear in its bytes.
+pub struct Split<'a> {
+    pub desc: MessageDescriptor,
+    pub groups: Vec<Group<'a>>,
+    /// Unknown fields' bytes (shown last, as protoc does).
+    pub unknown: Vec<&'a [u8]>,
+    pub depth: usize,
+}
+
+/// The values of one field.
+pub enum Group<'a> {
+    /// A message field (not a map): the bytes of each occurrence.
+    Messages {
+        field: FieldDescriptor,
+        items: Vec<&'a [u8]>,
+    },
+    /// A scalar, string, bytes or enum field: its keys and values, read one
+    /// value at a time by [`Group::for_each_scalar`].
+    Scalars {
+        field: FieldDescriptor,
+        bytes: &'a [u8],
+    },
+    /// Anything else (a map, an extension): decoded on its own.
+    Decoded(DynamicMessage),
+}
+
+impl<'a> Msg<'a> {
+    /// Opens `bytes` as `desc` at nesting `depth`, checking everything a
+    /// decode checks. `None` when they do not decode (the caller reports it
+    /// with a full decode, which explains where).
+    pub fn open(desc: &MessageDescriptor, bytes: &'a [u8], depth: usize) -> Option<Msg<'a>> {
+        Msg::open_as(desc, bytes, depth, false)
+    }
+
+    /// [`Msg::open`]; `whole` decodes it whole whatever its size (to show
+    /// fields that are absent at their defaults).
+    pub fn open_as(
+        desc: &MessageDescriptor,
+        bytes: &'a [u8],
+        depth: usize,
+        whole: bool,
+    ) -> Option<Msg<'a>> {
+        if whole || bytes.len() <= SPLIT || depth >= MAX_DEPTH || !splittable(desc) {
+            return decode(desc, bytes, depth).ok().map(Msg::Decoded);
+        }
+        match split(desc, bytes, depth).ok()? {
+            Some(s) => Some(Msg::Split(s)),
+            None => decode(desc, bytes, depth).ok().map(Msg::Decoded),
+        }
+    }
+
+    pub fn descriptor(&self) -> MessageDescriptor {
+        match self {
+            Msg::Decoded(m) => m.descriptor(),
+            Msg::Split(s) => s.desc.clone(),
+        }
+    }
+}
+
+/// Well-known types and messages with a JSON or text form of their own are
+/// small in practice and shown whole.
+fn splittable(desc: &MessageDescriptor) -> bool {
+    !desc.full_name().starts_with("google.protobuf.")
+}
+
+fn decode(desc: &MessageDescriptor, bytes: &[u8], depth: usize) -> Result<DynamicMessage, ()> {
+    let msg = DynamicMessage::decode(desc.clone(), bytes).map_err(drop)?;
+    wire::check_nesting_from(&msg, depth).map_err(drop)?;
+    Ok(msg)
+}
+
+/// One field as it appears on the wire: its key and value bytes.
+struct WireField<'a> {
+    number: u32,
+    wire_type: WireType,
+    /// Key and value.
+    whole: &'a [u8],
+    /// The value (for a length-delimited field, without its length).
+    value: &'a [u8],
+}
+
+fn read_field<'a>(buf: &'a [u8], pos: &mut usize) -> Option<WireField<'a>> {
+    let start = *pos;
+    let (number, wire_type) = wire::read_key(buf, pos)?;
+    let value_start = *pos;
+    let value = match wire_type {
+        WireType::Len => wire::read_len(buf, pos)?,
+        wt => {
+            wire::skip_value(buf, pos, number, wt, 0)?;
+            &buf[value_start..*pos]
+        }
+    };
+    Some(WireField {
+        number,
+        wire_type,
+        whole: &buf[start..*pos],
+        value,
+    })
+}
+
+/// Reads a large message's top level; `Ok(None)` when it is not canonical
+/// (then it is decoded whole).
+fn split<'a>(
+    desc: &MessageDescriptor,
+    bytes: &'a [u8],
+    depth: usize,
+) -> Result<Option<Split<'a>>, ()> {
+    let mut s = Split {
+        desc: desc.clone(),
+        groups: Vec::new(),
+        unknown: Vec::new(),
+        depth,
+    };
+    let mut pos = 0;
+    let mut last_number = 0u32;
+    let mut oneofs_seen: Vec<String> = Vec::new();
+    // The field being gathered: its descriptor and where its run started.
+    let mut run: Option<(FieldDescriptor, usize, Vec<&'a [u8]>)> = None;
+    let close = |run: Option<(FieldDescriptor, usize, Vec<&'a [u8]>)>,
+                 end: usize,
+                 s: &mut Split<'a>|
+     -> Result<bool, ()> {
+        let Some((field, start, items)) = run else {
+            return Ok(true);
+        };
+        let slice = &bytes[start..end];
+        if field.is_map() {
+            let Some(decoded) = decode_map(desc, &field, slice)? else {
+                return Ok(false);
+            };
+            s.groups.push(Group::Decoded(decoded));
+        } else if matches!(field.kind(), Kind::Message(_)) {
+            s.groups.push(Group::Messages { field, items });
+        } else {
+            // Every value must decode (UTF-8, lengths): check them now.
+            let mut ok = true;
+            for_each_scalar(&field, slice, &mut |_| {}, &mut ok);
+            if !ok {
+                return Err(());
+            }
+            s.groups.push(Group::Scalars {
+                field,
+                bytes: slice,
+            });
+        }
+        Ok(true)
+    };
+    while pos < bytes.len() {
+        let start = pos;
+        let f = read_field(bytes, &mut pos).ok_or(())?;
+        if let Some((field, _, items)) = &mut run {
+            if field.number() == f.number {
+                if !field.is_list() && !field.is_map() {
+                    return Ok(None); // a singular field twice: merged or last wins
+                }
+                if !wire_type_fits(field, f.wire_type) {
+                    return Ok(None);
+                }
+                if f.wire_type == WireType::Len && matches!(field.kind(), Kind::Message(_)) {
+                    items.push(f.value);
+                }
+                continue;
+            }
+        }
+        if !close(run.take(), start, &mut s)? {
+            return Ok(None);
+        }
+        if f.number <= last_number {
+            return Ok(None); // out of number order
+        }
+        last_number = f.number;
+        let Some(field) = desc.get_field(f.number) else {
+            if desc.get_extension(f.number).is_some() {
+                // An extension: decoded on its own (with the rest of its run).
+                let end = run_end(bytes, pos, f.number)?;
+                let m = decode(desc, &bytes[start..end], depth).map_err(drop)?;
+                s.groups.push(Group::Decoded(m));
+                pos = end;
+            } else {
+                crate::codec::raw::check(f.whole).map_err(drop)?;
+                s.unknown.push(f.whole);
+            }
+            continue;
+        };
+        if field.is_group() || !wire_type_fits(&field, f.wire_type) {
+            return Ok(None);
+        }
+        if let Some(oneof) = field.containing_oneof() {
+            if !oneof.is_synthetic() {
+                if oneofs_seen.iter().any(|o| o == oneof.name()) {
+                    return Ok(None); // two members: the last wins
+                }
+                oneofs_seen.push(oneof.name().to_owned());
+            }
+        }
+        let items = if matches!(field.kind(), Kind::Message(_)) && !field.is_map() {
+            vec![f.value]
+        } else {
+            Vec::new()
+        };
+        run = Some((field, start, items));
+    }
+    if !close(run.take(), bytes.len(), &mut s)? {
+        return Ok(None);
+    }
+    // Each message occurrence must open too (checked here, so nothing is
+    // printed before a failure is found).
+    for g in &s.groups {
+        if let Group::Messages { field, items } = g {
+            let Kind::Message(m) = field.kind() else {
+                continue;
+            };
+            for item in items {
+                check(&m, item, depth + 1)?;
+            }
+        }
+    }
+    Ok(Some(s))
+}
+
+/// Checks that `bytes` open as `desc`, without keeping anything.
+fn check(desc: &MessageDescriptor, bytes: &[u8], depth: usize) -> Result<(), ()> {
+    if depth > MAX_DEPTH {
+        return Err(());
+    }
+    Msg::open(desc, bytes, depth).map(drop).ok_or(())
+}
+
+/// Where the run of fields numbered `number` that starts before `pos` ends.
+fn run_end(bytes: &[u8], mut pos: usize, number: u32) -> Result<usize, ()> {
+    while pos < bytes.len() {
+        let mut p = pos;
+        let f = read_field(bytes, &mut p).ok_or(())?;
+        if f.number != number {
+            break;
+        }
+        pos = p;
+    }
+    Ok(pos)
+}
+
+/// A map's entries decoded on their own; `None` when the keys are not in
+/// ascending order (duplicates: the last wins).
+fn decode_map(
+    desc: &MessageDescriptor,
+    field: &FieldDescriptor,
+    slice: &[u8],
+) -> Result<Option<DynamicMessage>, ()> {
+    let m = DynamicMessage::decode(desc.clone(), slice).map_err(drop)?;
+    let mut pos = 0;
+    let mut previous: Option<MapKey> = None;
+    let Kind::Message(entry) = field.kind() else {
+        return Err(());
+    };
+    while pos < slice.len() {
+        let f = read_field(slice, &mut pos).ok_or(())?;
+        let e = DynamicMessage::decode(entry.clone(), f.value).map_err(drop)?;
+        let key = e.get_field(&entry.map_entry_key_field());
+        let key = crate::value::to_map_key(key.into_owned());
+        if previous.as_ref().is_some_and(|p| *p >= key) {
+            return Ok(None);
+        }
+        previous = Some(key);
+    }
+    Ok(Some(m))
+}
+
+/// Does a field of this kind arrive with this wire type (packed counts)?
+fn wire_type_fits(field: &FieldDescriptor, wt: WireType) -> bool {
+    let natural = match field.kind() {
+        Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => WireType::I64,
+        Kind::Float | Kind::Fixed32 | Kind::Sfixed32 => WireType::I32,
+        Kind::String | Kind::Bytes | Kind::Message(_) => WireType::Len,
+        _ => WireType::Varint,
+    };
+    wt == natural || (wt == WireType::Len && field.is_list() && natural != WireType::Len)
+}
+
+impl Group<'_> {
+    /// Calls `f` with each value of a scalar group, in order (packed runs
+    /// and single values alike); clears `ok` if one does not decode.
+    pub fn for_each_scalar(&self, f: &mut dyn FnMut(Value), ok: &mut bool) {
+        if let Group::Scalars { field, bytes } = self {
+            for_each_scalar(field, bytes, f, ok);
+        }
+    }
+}
+
+fn for_each_scalar(field: &FieldDescriptor, bytes: &[u8], f: &mut dyn FnMut(Value), ok: &mut bool) {
+    let kind = field.kind();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let Some(w) = read_field(bytes, &mut pos) else {
+            *ok = false;
+            return;
+        };
+        let value = match (&kind, w.wire_type) {
+            (Kind::String, _) => std::str::from_utf8(w.value)
+                .ok()
+                .map(|s| Value::String(s.to_owned())),
+            (Kind::Bytes, _) => Some(Value::Bytes(w.value.to_vec().into())),
+            (_, WireType::Len) => {
+                // A packed run.
+                let mut p = 0;
+                while p < w.value.len() {
+                    match scalar(&kind, w.value, &mut p) {
+                        Some(v) => f(v),
+                        None => {
+                            *ok = false;
+                            return;
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => scalar(&kind, w.value, &mut 0),
+        };
+        match value {
+            Some(v) => f(v),
+            None => {
+                *ok = false;
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one value of `kind` at `pos`.
+fn scalar(kind: &Kind, buf: &[u8], pos: &mut usize) -> Option<Value> {
+    let varint = |pos: &mut usize| wire::read_varint(buf, pos);
+    let fixed32 = |pos: &mut usize| wire::read_fixed32(buf, pos).map(u32::from_le_bytes);
+    let fixed64 = |pos: &mut usize| wire::read_fixed64(buf, pos).map(u64::from_le_bytes);
+    Some(match kind {
+        Kind::Int32 => Value::I32(varint(pos)? as i32),
+        Kind::Int64 => Value::I64(varint(pos)? as i64),
+        Kind::Uint32 => Value::U32(varint(pos)? as u32),
+        Kind::Uint64 => Value::U64(varint(pos)?),
+        Kind::Sint32 => Value::I32(wire::zigzag32(varint(pos)?)),
+        Kind::Sint64 => Value::I64(wire::zigzag64(varint(pos)?)),
+        Kind::Bool => Value::Bool(varint(pos)? != 0),
+        Kind::Enum(_) => Value::EnumNumber(varint(pos)? as i32),
+        Kind::Fixed32 => Value::U32(fixed32(pos)?),
+        Kind::Sfixed32 => Value::I32(fixed32(pos)? as i32),
+        Kind::Float => Value::F32(f32::from_bits(fixed32(pos)?)),
+        Kind::Fixed64 => Value::U64(fixed64(pos)?),
+        Kind::Sfixed64 => Value::I64(fixed64(pos)? as i64),
+        Kind::Double => Value::F64(f64::from_bits(fixed64(pos)?)),
+        Kind::String | Kind::Bytes | Kind::Message(_) => return None,
+    })
+}
+
+/// Is a scalar value shown? Fields without presence hide their default
+/// (as the decoded path does); fields with presence show what was sent.
+pub fn shown(field: &FieldDescriptor, value: &Value) -> bool {
+    field.is_list()
+        || field.supports_presence()
+        || field.cardinality() == Cardinality::Required
+        || !crate::wire::encode::is_implicit_default(value)
+}
