@@ -119,7 +119,8 @@ fn large_corpus_messages_print_as_the_decoded_path_prints_them() {
         "only {split} messages were read a field at a time"
     );
     let root = support::corpus("meshtastic");
-    let schema = Schema::load(std::slice::from_ref(&root), &[root.clone()]).unwrap();
+    let roots = std::slice::from_ref(&root);
+    let schema = Schema::load(roots, roots).unwrap();
     compare(
         &schema,
         &["meshtastic.FromRadio", "meshtastic.AdminMessage"],
