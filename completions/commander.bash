@@ -83,7 +83,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -h -V --schema --proto_path --proto-path --profile --help --version interactive encode decode list describe send listen completions man help"
+            opts="-s -I -q -h -V --schema --proto_path --proto-path --profile --quiet --help --version interactive encode decode list describe send listen completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,7 +121,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__completions)
-            opts="-s -I -h --schema --proto_path --proto-path --profile --help bash elvish fish powershell zsh"
+            opts="-s -I -q -h --schema --proto_path --proto-path --profile --quiet --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,7 +159,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__decode)
-            opts="-m -i -o -s -I -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --schema --proto_path --proto-path --profile --help"
+            opts="-m -i -o -s -I -q -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --guess --width --enum-numbers --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +197,18 @@ _commander() {
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
                     return 0
                     ;;
+                --guess)
+                    COMPREPLY=($(compgen -W "none some all" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -229,7 +241,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__describe)
-            opts="-s -I -h --schema --proto_path --proto-path --profile --help"
+            opts="-s -I -q -h --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,7 +279,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__encode)
-            opts="-m -i -f -s -I -h --message --json --text --input --format --framing --set --defaults --schema --proto_path --proto-path --profile --help"
+            opts="-m -i -f -s -I -q -h --message --json --text --file --input --format --framing --set --defaults --strict --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +298,10 @@ _commander() {
                     return 0
                     ;;
                 --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -310,6 +326,10 @@ _commander() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -499,7 +519,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__interactive)
-            opts="-m -s -I -h --message --response-type --timeout --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --help"
+            opts="-m -s -I -q -h --message --response-type --timeout --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,7 +601,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__list)
-            opts="-s -I -h --filter --enums --services --all --schema --proto_path --proto-path --profile --help"
+            opts="-s -I -q -h --filter --enums --services --all --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,7 +643,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__listen)
-            opts="-m -o -s -I -h --message --raw --type --topic --output --count --session --share --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --help"
+            opts="-m -o -s -I -q -h --message --raw --type --topic --output --count --session --share --guess --width --enum-numbers --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,6 +682,18 @@ _commander() {
                     return 0
                     ;;
                 --share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --guess)
+                    COMPREPLY=($(compgen -W "none some all" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -725,7 +757,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__man)
-            opts="-s -I -h --schema --proto_path --proto-path --profile --help"
+            opts="-s -I -q -h --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -763,7 +795,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__send)
-            opts="-m -o -s -I -h --message --json --text --set --no-defaults --topic --response-topic --response-type --timeout --output --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --help"
+            opts="-m -o -s -I -q -h --message --json --text --file --set --no-defaults --topic --response-topic --response-type --timeout --output --width --enum-numbers --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +814,10 @@ _commander() {
                     return 0
                     ;;
                 --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -811,6 +847,14 @@ _commander() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --broker)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_commander_global_optspecs
-    string join \n s/schema= I/proto-path= profile= h/help V/version
+    string join \n s/schema= I/proto-path= profile= q/quiet h/help V/version
 end
 
 function __fish_commander_needs_command
@@ -27,6 +27,7 @@ end
 complete -c commander -n "__fish_commander_needs_command" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_needs_command" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_needs_command" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_needs_command" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_needs_command" -s V -l version -d 'Print version'
 complete -c commander -n "__fish_commander_needs_command" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
@@ -52,10 +53,12 @@ complete -c commander -n "__fish_commander_using_subcommand interactive" -l qos 
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand encode" -s m -l message -d 'Message type to encode (full name or unique short name)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l json -d 'The message as JSON (proto3 JSON mapping)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l text -d 'The message in protobuf text format' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -l file -d 'Read messages from PATH (\'-\' for stdin), as for decode' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -s i -l input -d 'What FILE or stdin holds' -r -f -a "auto\t'JSON if the input starts with \'{\', else text format'
 json\t''
 text\t''"
@@ -68,10 +71,13 @@ u16be\t'2-byte big-endian length'
 u32be\t'4-byte big-endian length'
 u32le\t'4-byte little-endian length'"
 complete -c commander -n "__fish_commander_using_subcommand encode" -l set -d 'Set a field after reading the input: FIELD.PATH=VALUE (repeatable)' -r
+complete -c commander -n "__fish_commander_using_subcommand encode" -l bytes-as -d 'Accept the message carried in a bytes field as JSON: FIELD.PATH=TYPE' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -l defaults -d 'First set the profile\'s header defaults (message ids, time, vehicle...)'
+complete -c commander -n "__fish_commander_using_subcommand encode" -l strict -d 'Refuse a message that lacks a proto2 required field (default: warn)'
+complete -c commander -n "__fish_commander_using_subcommand encode" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand encode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand decode" -s m -l message -d 'Message type to decode as (full name or unique short name)' -r
 complete -c commander -n "__fish_commander_using_subcommand decode" -l file -d 'Read input from PATH (\'-\' for stdin) instead of literals' -r -F
@@ -88,12 +94,19 @@ complete -c commander -n "__fish_commander_using_subcommand decode" -s o -l outp
 json\t'Pretty JSON per message'
 jsonl\t'One compact JSON object per line'
 text\t'Protobuf text format'"
+complete -c commander -n "__fish_commander_using_subcommand decode" -l guess -d 'With --raw: which readings to offer beside the structure' -r -f -a "none\t'The structure only, as protoc --decode_raw shows it'
+some\t'Plausible readings: floats in a sensible range, packed numbers that look like a device\'s array (not a key, nonce or UUID)'
+all\t'Every reading that decodes'"
+complete -c commander -n "__fish_commander_using_subcommand decode" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
+complete -c commander -n "__fish_commander_using_subcommand decode" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
 complete -c commander -n "__fish_commander_using_subcommand decode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand decode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand decode" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand decode" -l raw -l decode_raw -d 'Decode without a schema, like protoc --decode_raw'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l emit-defaults -d 'Show fields that are at their default value too'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l camel-case -d 'JSON keys in lowerCamelCase instead of proto field names'
+complete -c commander -n "__fish_commander_using_subcommand decode" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
+complete -c commander -n "__fish_commander_using_subcommand decode" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand list" -l filter -d 'Only names containing S (case-insensitive)' -r
 complete -c commander -n "__fish_commander_using_subcommand list" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
@@ -102,14 +115,17 @@ complete -c commander -n "__fish_commander_using_subcommand list" -l profile -d 
 complete -c commander -n "__fish_commander_using_subcommand list" -l enums -d 'List enum types'
 complete -c commander -n "__fish_commander_using_subcommand list" -l services -d 'List services'
 complete -c commander -n "__fish_commander_using_subcommand list" -l all -d 'Include the well-known types (google.protobuf.*)'
+complete -c commander -n "__fish_commander_using_subcommand list" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand describe" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand describe" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand describe" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand send" -s m -l message -d 'Message type to send (default: the profile\'s command type)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l json -d 'The command as JSON' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l text -d 'The command in text format' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l file -d 'Read the command from PATH (\'-\' for stdin), as for decode' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l set -d 'Set a field: FIELD.PATH=VALUE (repeatable, as for encode)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l topic -d 'Topic to publish to (default: the profile\'s command_topic)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l response-topic -d 'Topic the reply comes on (default: the profile\'s response_topic)' -r
@@ -119,6 +135,8 @@ complete -c commander -n "__fish_commander_using_subcommand send" -s o -l output
 json\t'Pretty JSON per message'
 jsonl\t'One compact JSON object per line'
 text\t'Protobuf text format'"
+complete -c commander -n "__fish_commander_using_subcommand send" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l password -d 'Password (better from the environment: it is never printed)' -r
@@ -130,6 +148,8 @@ complete -c commander -n "__fish_commander_using_subcommand send" -s s -l schema
 complete -c commander -n "__fish_commander_using_subcommand send" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l no-defaults -d 'Do not fill the header from the profile\'s defaults'
+complete -c commander -n "__fish_commander_using_subcommand send" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
+complete -c commander -n "__fish_commander_using_subcommand send" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand listen" -s m -l message -d 'Message type for topics without a --type or profile mapping' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l type -d 'Decode messages on topics matching FILTER as TYPE (repeatable)' -r
@@ -140,6 +160,11 @@ jsonl\t'One compact JSON object per message: topic, time, type, message'"
 complete -c commander -n "__fish_commander_using_subcommand listen" -l count -d 'Stop after N messages' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l session -d 'Persistent session NAME (also the client id): messages sent while away arrive on return' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l share -d 'Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l guess -d 'With --raw: which readings to offer beside the structure' -r -f -a "none\t'The structure only, as protoc --decode_raw shows it'
+some\t'Plausible readings: floats in a sensible range, packed numbers that look like a device\'s array (not a key, nonce or UUID)'
+all\t'Every reading that decodes'"
+complete -c commander -n "__fish_commander_using_subcommand listen" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l password -d 'Password (better from the environment: it is never printed)' -r
@@ -151,14 +176,18 @@ complete -c commander -n "__fish_commander_using_subcommand listen" -s s -l sche
 complete -c commander -n "__fish_commander_using_subcommand listen" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand listen" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand listen" -l raw -d 'Decode without a schema, like protoc --decode_raw'
+complete -c commander -n "__fish_commander_using_subcommand listen" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
+complete -c commander -n "__fish_commander_using_subcommand listen" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand completions" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand man" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand man" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
 complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'

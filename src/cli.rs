@@ -13,8 +13,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// text format to wire bytes and decodes replies into tables, JSON or text.
 /// With no schema given, the built-in sample telematics protocol (package cvp)
 /// is loaded, so every command works out of the box.
+/// The exit statuses, shown at the end of `--help` and in the man pages.
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (also when the output pipe closes early, as with | head)
+  1  a failure while working: bad input, a message that does not decode or
+     encode (a stream goes on past it and ends with 1), an unreadable file
+     or schema, no reply in time, the broker gone
+  2  a usage error: bad flags, an unknown or ambiguous type name, several
+     messages as unframed binary, no terminal for the interactive builder";
+
 #[derive(Debug, Parser)]
-#[command(name = "commander", version, max_term_width = 100)]
+#[command(
+    name = "commander",
+    version,
+    max_term_width = 100,
+    after_help = EXIT_STATUS
+)]
 pub struct Cli {
     #[command(flatten)]
     pub schema: SchemaArgs,
@@ -54,6 +69,10 @@ pub struct SchemaArgs {
     /// the sample protocol.
     #[arg(long, value_name = "FILE", global = true)]
     pub profile: Option<PathBuf>,
+
+    /// Leave out notes on stderr (such as which commander.toml is in effect)
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
 }
 
 impl SchemaArgs {
@@ -76,18 +95,25 @@ impl SchemaArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build command messages at prompts, see them encoded, decode replies (the default)
+    #[command(after_help = EXIT_STATUS)]
     Interactive(InteractiveArgs),
     /// Encode JSON or text format into wire bytes
+    #[command(after_help = EXIT_STATUS)]
     Encode(EncodeArgs),
     /// Decode wire bytes (hex, base64 or binary) into a table, JSON or text
+    #[command(after_help = EXIT_STATUS)]
     Decode(DecodeArgs),
     /// List the message types (and enums, services) of the schema
+    #[command(after_help = EXIT_STATUS)]
     List(ListArgs),
     /// Show a message's fields, an enum's values or a service's methods
+    #[command(after_help = EXIT_STATUS)]
     Describe(DescribeArgs),
     /// Publish a command over MQTT and show the decoded reply
+    #[command(after_help = EXIT_STATUS)]
     Send(SendArgs),
     /// Decode every message on MQTT topics (a fleet's replies, telemetry, events)
+    #[command(after_help = EXIT_STATUS)]
     Listen(ListenArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
@@ -142,9 +168,13 @@ pub struct EncodeArgs {
     /// Read messages from FILE ('-' for stdin); default stdin
     ///
     /// JSON (one value, JSON Lines or concatenated values: one message each)
-    /// or text format (one message).
-    #[arg(value_name = "FILE")]
+    /// or text format (one message). Also given as --file FILE.
+    #[arg(value_name = "FILE", conflicts_with = "file_flag")]
     pub file: Option<PathBuf>,
+
+    /// Read messages from PATH ('-' for stdin), as for decode
+    #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
+    pub file_flag: Option<PathBuf>,
 
     /// What FILE or stdin holds
     #[arg(short = 'i', long = "input", value_enum, default_value_t = EncodeInput::Auto)]
@@ -173,6 +203,61 @@ pub struct EncodeArgs {
     /// The input's own fields win over them, and --set over both.
     #[arg(long)]
     pub defaults: bool,
+
+    /// Refuse a message that lacks a proto2 required field (default: warn)
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Accept the message carried in a bytes field as JSON: FIELD.PATH=TYPE
+    ///
+    /// Repeatable (also [bytes_as] in the profile). The field's value may be
+    /// the inner message as a JSON object, which is encoded into the bytes;
+    /// a base64 string is taken as it is.
+    #[arg(long = "bytes-as", value_name = "FIELD.PATH=TYPE")]
+    pub bytes_as: Vec<String>,
+}
+
+impl EncodeArgs {
+    /// The input file, given as FILE or --file FILE.
+    pub fn input_file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref().or(self.file_flag.as_deref())
+    }
+}
+
+/// How decoded messages are shown (decode, listen, send).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ViewArgs {
+    /// Draw tables no wider than N columns (0: no limit)
+    ///
+    /// Default: the terminal's width when the output is a terminal, else no
+    /// limit. Long values wrap inside their cells.
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
+
+    /// Enum values as numbers in JSON (as use_integers_for_enums)
+    #[arg(long)]
+    pub enum_numbers: bool,
+
+    /// Decode the message carried in a bytes field: FIELD.PATH=TYPE
+    ///
+    /// Repeatable (also [bytes_as] in the profile). Tables and text show the
+    /// inner message under the field; JSON holds it as an object, with the
+    /// bytes themselves in base64 under the key FIELD@bytes.
+    #[arg(long = "bytes-as", value_name = "FIELD.PATH=TYPE")]
+    pub bytes_as: Vec<String>,
+}
+
+/// Which readings a schemaless decode offers beside the structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GuessArg {
+    /// The structure only, as protoc --decode_raw shows it
+    None,
+    /// Plausible readings: floats in a sensible range, packed numbers that
+    /// look like a device's array (not a key, nonce or UUID)
+    #[default]
+    Some,
+    /// Every reading that decodes
+    All,
 }
 
 /// How to reach the MQTT broker (default: the profile's [mqtt] settings).
@@ -228,8 +313,12 @@ pub struct SendArgs {
     pub text: Option<String>,
 
     /// Read the command from FILE ('-' for stdin; JSON or text format)
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", conflicts_with = "file_flag")]
     pub file: Option<PathBuf>,
+
+    /// Read the command from PATH ('-' for stdin), as for decode
+    #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
+    pub file_flag: Option<PathBuf>,
 
     /// Set a field: FIELD.PATH=VALUE (repeatable, as for encode)
     #[arg(long = "set", value_name = "FIELD.PATH=VALUE")]
@@ -260,7 +349,17 @@ pub struct SendArgs {
     pub output: OutputFormat,
 
     #[command(flatten)]
+    pub view: ViewArgs,
+
+    #[command(flatten)]
     pub broker: BrokerArgs,
+}
+
+impl SendArgs {
+    /// The input file, given as FILE or --file FILE.
+    pub fn input_file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref().or(self.file_flag.as_deref())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -301,6 +400,13 @@ pub struct ListenArgs {
     /// Share the subscriptions with other listeners in GROUP ($share/GROUP/FILTER)
     #[arg(long, value_name = "GROUP")]
     pub share: Option<String>,
+
+    /// With --raw: which readings to offer beside the structure
+    #[arg(long, value_enum, default_value_t = GuessArg::Some)]
+    pub guess: GuessArg,
+
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     #[command(flatten)]
     pub broker: BrokerArgs,
@@ -364,6 +470,13 @@ pub struct DecodeArgs {
     /// JSON keys in lowerCamelCase instead of proto field names
     #[arg(long)]
     pub camel_case: bool,
+
+    /// With --raw: which readings to offer beside the structure
+    #[arg(long, value_enum, default_value_t = GuessArg::Some)]
+    pub guess: GuessArg,
+
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,15 @@ impl std::error::Error for UsageError {}
 /// Runs one parsed command line; `Ok` carries the exit status (1 when a
 /// stream had bad items that were reported and skipped).
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    QUIET.store(cli.schema.quiet, std::sync::atomic::Ordering::Relaxed);
     cmd::run(cli)
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: leave out notes on stderr.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Makes a panic (a bug: every expected failure is an error value) print

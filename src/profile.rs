@@ -60,6 +60,8 @@ pub struct Profile {
     /// Field path and template, in the file's order.
     pub defaults: Vec<HeaderDefault>,
     pub mqtt: Mqtt,
+    /// `[bytes_as]`: field path and the type its bytes carry, in file order.
+    pub bytes_as: Vec<(String, String)>,
 }
 
 /// One `[defaults]` entry.
@@ -93,6 +95,9 @@ struct RawProfile {
     defaults: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     mqtt: Option<RawMqtt>,
+    /// Field path = type of the message its bytes carry.
+    #[serde(default)]
+    bytes_as: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +129,16 @@ impl Profile {
         }
         let here = Path::new(DEFAULT_FILE);
         if here.is_file() {
+            // It changes what commands do without a flag: say so (once).
+            static SAID: std::sync::Once = std::sync::Once::new();
+            if !crate::quiet() {
+                SAID.call_once(|| {
+                    eprintln!(
+                        "note: using ./{DEFAULT_FILE} (schema, types, defaults); \
+                         --profile chooses another, -q hides this note"
+                    )
+                });
+            }
             return Profile::load(here);
         }
         if uses_builtin() {
@@ -204,6 +219,12 @@ impl Profile {
                 }
             }
         };
+        let mut bytes_as: Vec<(usize, String, String)> = raw
+            .bytes_as
+            .into_iter()
+            .map(|(k, v)| (k.span().start, k.into_inner(), v))
+            .collect();
+        bytes_as.sort();
         Ok(Profile {
             source: path.map(Path::to_path_buf),
             builtin: false,
@@ -212,6 +233,7 @@ impl Profile {
             response: raw.response,
             defaults,
             mqtt,
+            bytes_as: bytes_as.into_iter().map(|(_, k, v)| (k, v)).collect(),
         })
     }
 

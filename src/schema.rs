@@ -560,33 +560,47 @@ fn push_unique(v: &mut Vec<PathBuf>, p: PathBuf) {
     }
 }
 
-/// Up to three names closest to `wanted`, compared on the full name and on
-/// its last component, ignoring case.
-/// A name that starts with what was typed (three letters or more) counts
-/// as close too: `CommandRespons` finds `cvp.CommandResponseMessage`.
+/// Up to three names closest to `wanted`, nearest first, compared (ignoring
+/// case) with the full name, the short name (its last component), and the
+/// start of the short name, so that a typo in the part typed counts the
+/// same as a typo in the whole: `CommandRespnse` is one edit from the start
+/// of `CommandResponseMessage` and four from `CommandMessage`.
 pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let w = wanted.to_ascii_lowercase();
     let w_short = w.rsplit('.').next().unwrap_or(&w).to_owned();
-    let limit = (w_short.len() / 3).max(1);
-    let mut scored: Vec<(usize, &str)> = names
+    let limit = (w_short.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, usize, &str)> = names
         .map(|n| {
             let l = n.to_ascii_lowercase();
             let short = l.rsplit('.').next().unwrap_or(&l);
-            let mut d = levenshtein(&w, &l).min(levenshtein(&w_short, short));
-            if w_short.len() >= 3 && short.starts_with(&w_short) {
-                d = d.min(limit);
-            }
-            (d, n)
+            let whole = levenshtein(&w, &l).min(levenshtein(&w_short, short));
+            let start = prefix_distance(&w_short, short);
+            // A whole-name match ranks before a start-of-name match.
+            (whole.min(start), usize::from(start < whole), n)
         })
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, _, _)| *d <= limit)
         .collect();
     scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.dedup_by(|a, b| a.2 == b.2);
     scored
         .into_iter()
         .take(3)
-        .map(|(_, n)| n.to_owned())
+        .map(|(_, _, n)| n.to_owned())
         .collect()
+}
+
+/// The edit distance from `typed` to the closest start of `name` (a typed
+/// prefix of three letters or more, give or take two letters).
+fn prefix_distance(typed: &str, name: &str) -> usize {
+    let t = typed.chars().count();
+    let n: Vec<char> = name.chars().collect();
+    if t < 3 || n.len() <= t {
+        return usize::MAX;
+    }
+    (t.saturating_sub(2)..=(t + 2).min(n.len()))
+        .map(|len| levenshtein(typed, &n[..len].iter().collect::<String>()))
+        .min()
+        .unwrap_or(usize::MAX)
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -623,6 +637,21 @@ mod tests {
         assert_eq!(s.message("GeoPoint").unwrap().full_name(), "cvp.GeoPoint");
         let err = s.message("CommandMesage").unwrap_err().to_string();
         assert!(err.contains("did you mean 'cvp.CommandMessage'"), "{err}");
+    }
+
+    #[test]
+    fn a_typo_in_a_short_prefix_suggests_the_longer_name_first() {
+        let s = Schema::builtin().unwrap();
+        let err = s.message("CommandRespnse").unwrap_err().to_string();
+        assert!(
+            err.contains("did you mean 'cvp.CommandResponseMessage'"),
+            "{err}"
+        );
+        let err = s.message("CommandRespons").unwrap_err().to_string();
+        assert!(
+            err.contains("did you mean 'cvp.CommandResponseMessage'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -182,6 +182,62 @@ fn parse_message(m: &MessageDescriptor, text: &str) -> Result<DynamicMessage, Re
     Ok(msg)
 }
 
+/// The paths of the proto2 `required` fields `msg` lacks, in it and in the
+/// messages it holds (`header.id`, `items[2].name`, `by_key["k"].id`), as
+/// protoc lists them.
+pub fn missing_required(msg: &DynamicMessage) -> Vec<String> {
+    fn walk(msg: &DynamicMessage, prefix: &str, out: &mut Vec<String>) {
+        let at = |name: &str| {
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}.{name}")
+            }
+        };
+        for field in msg.descriptor().fields() {
+            if field.cardinality() == prost_reflect::Cardinality::Required && !msg.has_field(&field)
+            {
+                out.push(at(field.name()));
+                continue;
+            }
+            if !matches!(field.kind(), Kind::Message(_)) || !msg.has_field(&field) {
+                continue;
+            }
+            match &*msg.get_field(&field) {
+                Value::Message(m) => walk(m, &at(field.name()), out),
+                Value::List(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Message(m) = item {
+                            walk(m, &format!("{}[{i}]", at(field.name())), out);
+                        }
+                    }
+                }
+                Value::Map(map) => {
+                    let mut entries: Vec<_> = map.iter().collect();
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                    for (k, v) in entries {
+                        if let Value::Message(m) = v {
+                            let key = match k {
+                                MapKey::String(s) => format!("{s:?}"),
+                                MapKey::Bool(b) => b.to_string(),
+                                MapKey::I32(n) => n.to_string(),
+                                MapKey::I64(n) => n.to_string(),
+                                MapKey::U32(n) => n.to_string(),
+                                MapKey::U64(n) => n.to_string(),
+                            };
+                            walk(m, &format!("{}[{key}]", at(field.name())), out);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(msg, "", &mut out);
+    out
+}
+
 /// Finds a field by proto name or JSON name.
 pub fn find_field(m: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> {
     m.get_field_by_name(name)

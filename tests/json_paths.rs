@@ -67,7 +67,8 @@ fn check_all(opts: JsonOptions, seeds: u64) {
         let writer = JsonWriter::new(&desc, opts);
         let ser = SerializeOptions::new()
             .use_proto_field_name(!opts.camel_case)
-            .skip_default_fields(!opts.emit_defaults);
+            .skip_default_fields(!opts.emit_defaults)
+            .use_enum_numbers(opts.enum_numbers);
         for seed in 0..seeds {
             let msg = random_message(&desc, &mut Rng::new(seed), Values::Edgy, 0);
             let canonical = wire::encode_to_vec(&msg);
@@ -118,6 +119,7 @@ fn transcoder_matches_prost_reflect_pretty_camel_case() {
             pretty: true,
             camel_case: true,
             emit_defaults: false,
+            enum_numbers: false,
         },
         150,
     );
@@ -130,6 +132,22 @@ fn transcoder_matches_prost_reflect_with_defaults() {
             pretty: false,
             camel_case: false,
             emit_defaults: true,
+            enum_numbers: false,
+        },
+        150,
+    );
+}
+
+/// `--enum-numbers` (issue 8): enum values as numbers, as prost-reflect's
+/// `use_enum_numbers` and Python's `use_integers_for_enums` write them.
+#[test]
+fn transcoder_matches_prost_reflect_with_enum_numbers() {
+    check_all(
+        JsonOptions {
+            pretty: false,
+            camel_case: false,
+            emit_defaults: true,
+            enum_numbers: true,
         },
         150,
     );

@@ -6,7 +6,7 @@ mod support;
 
 use commander::render::large::{Msg, SPLIT};
 use commander::render::table::{TableOptions, write_msg_table};
-use commander::render::text::write_msg;
+use commander::render::text::{TextOptions, write_msg};
 use commander::schema::Schema;
 use commander::wire;
 use prost_reflect::{DynamicMessage, MessageDescriptor};
@@ -38,7 +38,7 @@ fn big(desc: &MessageDescriptor, seed: u64, min: usize) -> Option<Vec<u8>> {
 fn text_of(msg: &Msg<'_>) -> String {
     let mut out = String::new();
     let mut pieces = String::new();
-    write_msg(msg, 0, false, &mut pieces, &mut |t| {
+    write_msg(msg, 0, &TextOptions::default(), &mut pieces, &mut |t| {
         out.push_str(t);
         t.clear();
         Ok(())

@@ -10,7 +10,7 @@ use crate::cli::{DecodeArgs, InputEncoding, SchemaArgs};
 use crate::codec::framing::{FrameReader, MAX_FRAME};
 use crate::codec::lines::{LineContent, LineDecoder, Lines, UTF8_BOM};
 use crate::codec::{self, Framing, decode_base64, looks_like_hex};
-use crate::render::{Format, Renderer};
+use crate::render::{Format, Renderer, ViewOptions};
 
 /// The origin of the one message given as an argument (no title needed).
 const SINGLE_ARGUMENT: &str = "the argument";
@@ -19,13 +19,33 @@ const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
 
 pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let format: Format = args.output.into();
+    let width = super::table_width(args.view.width);
     let renderer = if args.raw {
+        if !args.view.bytes_as.is_empty() {
+            return Err(crate::UsageError("--bytes-as needs a schema, not --raw".into()).into());
+        }
         Renderer::raw(format)
+            .with_width(width)
+            .with_guess(args.guess.into())
     } else {
         let context = super::Context::load(schema_args)?;
         let desc = context.response_type(args.message.as_deref())?;
+        let bytes_as = super::bytes_as(
+            &context.schema,
+            &context.profile,
+            &args.view.bytes_as,
+            Some(&desc),
+        )?;
         std::mem::forget(context);
-        Renderer::typed(desc, format, args.emit_defaults, args.camel_case)
+        let view = ViewOptions {
+            emit_defaults: args.emit_defaults,
+            camel_case: args.camel_case,
+            enum_numbers: args.view.enum_numbers,
+            width,
+            guess: args.guess.into(),
+            bytes_as,
+        };
+        Renderer::typed_with(desc, format, view)
     };
     let mut d = Decoder {
         renderer,

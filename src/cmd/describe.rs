@@ -8,7 +8,8 @@ use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use prost_reflect::{
-    EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, ServiceDescriptor, Value,
+    DynamicMessage, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, ServiceDescriptor,
+    Value,
 };
 
 use crate::cli::DescribeArgs;
@@ -35,7 +36,7 @@ fn table(header: &[&str]) -> Table {
 }
 
 pub fn describe_message(m: &MessageDescriptor) -> String {
-    let mut t = table(&["#", "field", "type", "label", "oneof", "default"]);
+    let mut t = table(&["#", "field", "type", "label", "oneof", "default", "options"]);
     if let Some(c) = t.column_mut(0) {
         c.set_cell_alignment(CellAlignment::Right);
     }
@@ -52,9 +53,14 @@ pub fn describe_message(m: &MessageDescriptor) -> String {
             label_of(&f).to_owned(),
             oneof,
             default_of(&f),
+            field_options(&f),
         ]);
     }
     let mut out = format!("message {} ({})\n", m.full_name(), m.parent_file().name());
+    let options = options_text(&m.options());
+    if !options.is_empty() {
+        out.push_str(&format!("options: {}\n", options.join(", ")));
+    }
     if m.fields().len() == 0 {
         out.push_str("(no fields)\n");
     } else {
@@ -107,6 +113,77 @@ fn label_of(f: &FieldDescriptor) -> &'static str {
     }
 }
 
+/// What a device engineer needs beyond the type: the wire form of a
+/// repeated scalar (packed or not), a JSON name that is not the usual one,
+/// deprecation, and every other option set (custom ones as `(name) = value`).
+fn field_options(f: &FieldDescriptor) -> String {
+    let mut shown = Vec::new();
+    let packable =
+        f.is_list() && !matches!(f.kind(), Kind::Message(_) | Kind::String | Kind::Bytes);
+    if packable {
+        shown.push(if f.is_packed() { "packed" } else { "unpacked" }.to_owned());
+    }
+    if f.json_name() != lower_camel(f.name()) {
+        shown.push(format!("json_name = {:?}", f.json_name()));
+    }
+    shown.extend(
+        options_text(&f.options())
+            .into_iter()
+            // packed is shown as the wire form above.
+            .filter(|o| !o.starts_with("packed ")),
+    );
+    shown.join(", ")
+}
+
+/// protoc's default JSON name: lowerCamelCase of the field name.
+fn lower_camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Each option set in an options message: `name = value`, or `(extension)
+/// = value` for custom options; message values as one line of text format.
+fn options_text(options: &DynamicMessage) -> Vec<String> {
+    let one_line = |kind: &Kind, v: &Value| match v {
+        Value::Message(m) => {
+            let text = text::to_text(m);
+            format!(
+                "{{ {} }}",
+                text.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        }
+        Value::List(items) => items
+            .iter()
+            .map(|i| text::scalar(kind, i))
+            .collect::<Vec<_>>()
+            .join(", "),
+        v => text::scalar(kind, v),
+    };
+    let mut out: Vec<String> = options
+        .fields()
+        .filter(|(f, _)| f.name() != "uninterpreted_option")
+        .map(|(f, v)| format!("{} = {}", f.name(), one_line(&f.kind(), v)))
+        .collect();
+    let mut exts: Vec<_> = options.extensions().collect();
+    exts.sort_by_key(|(e, _)| e.number());
+    out.extend(
+        exts.into_iter()
+            .map(|(e, v)| format!("({}) = {}", e.full_name(), one_line(&e.kind(), v))),
+    );
+    out
+}
+
 fn default_of(f: &FieldDescriptor) -> String {
     if f.is_list() || f.is_map() {
         return String::new();
@@ -122,10 +199,23 @@ pub fn describe_enum(e: &EnumDescriptor) -> String {
     if let Some(c) = t.column_mut(1) {
         c.set_cell_alignment(CellAlignment::Right);
     }
-    for v in e.values() {
-        t.add_row(vec![v.name().to_owned(), v.number().to_string()]);
+    let with_options = e.values().any(|v| !options_text(&v.options()).is_empty());
+    if with_options {
+        t.set_header(vec!["value", "number", "options"]);
     }
-    format!("enum {} ({})\n{t}\n", e.full_name(), e.parent_file().name())
+    for v in e.values() {
+        let mut row = vec![v.name().to_owned(), v.number().to_string()];
+        if with_options {
+            row.push(options_text(&v.options()).join(", "));
+        }
+        t.add_row(row);
+    }
+    let mut out = format!("enum {} ({})\n", e.full_name(), e.parent_file().name());
+    let options = options_text(&e.options());
+    if !options.is_empty() {
+        out.push_str(&format!("options: {}\n", options.join(", ")));
+    }
+    format!("{out}{t}\n")
 }
 
 pub fn describe_service(s: &ServiceDescriptor) -> String {

@@ -15,6 +15,7 @@ use crate::UsageError;
 use crate::cli::{EncodeArgs, EncodeInput, OutputBytes};
 use crate::codec::Framing;
 use crate::profile::Profile;
+use crate::render::BytesAs;
 use crate::value::{apply_set, message_from_json as parse_json, message_from_text as parse_text};
 use crate::wire;
 
@@ -47,19 +48,27 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         apply_set(&mut probe, s).map_err(|e| UsageError(format!("--set {s}: {e}")))?;
     }
 
+    let bytes_as = super::bytes_as(
+        &context.schema,
+        &context.profile,
+        &args.bytes_as,
+        Some(&desc),
+    )?;
     let mut enc = Encoder {
         desc: desc.clone(),
         defaults: args.defaults.then(|| context.profile.clone()),
         sets: args.set.clone(),
         format: args.format,
         framing,
+        strict: args.strict,
+        bytes_as,
         out: super::StreamOut::new(),
         held: None,
         count: 0,
     };
 
     if let Some(json) = &args.json {
-        match parse_json(&desc, json) {
+        match enc.parse_json(json) {
             Ok(m) => enc.emit(m, "--json")?,
             Err(e) => enc.fail(e.context("cannot read --json"))?,
         }
@@ -69,7 +78,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
             Err(e) => enc.fail(e.context("cannot read --text"))?,
         }
     } else {
-        let (reader, name): (Box<dyn Read>, String) = match args.file.as_deref() {
+        let (reader, name): (Box<dyn Read>, String) = match args.input_file() {
             None => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
             Some(p) if p.as_os_str() == "-" => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
             Some(p) => (
@@ -113,12 +122,31 @@ struct Encoder {
     format: OutputBytes,
     framing: Framing,
     out: super::StreamOut,
+    /// Refuse messages lacking required fields (else warn).
+    strict: bool,
+    /// Messages carried in bytes fields, given as JSON objects.
+    bytes_as: Option<&'static BytesAs>,
     /// Binary without framing: the one message, written at the end.
     held: Option<Vec<u8>>,
     count: usize,
 }
 
 impl Encoder {
+    /// One JSON value as the message type; with `--bytes-as`, carried
+    /// messages given as objects are encoded into their bytes first.
+    fn parse_json(&self, json: &str) -> Result<DynamicMessage> {
+        let Some(carried) = self.bytes_as else {
+            return parse_json(&self.desc, json);
+        };
+        let mut value: serde_json::Value = match serde_json::from_str(json) {
+            Ok(v) => v,
+            // The plain parse says where the JSON is broken.
+            Err(_) => return parse_json(&self.desc, json),
+        };
+        carried.prepare_json(&mut value, &self.desc, "")?;
+        parse_json(&self.desc, &value.to_string())
+    }
+
     fn emit(&mut self, input: DynamicMessage, origin: &str) -> Result<()> {
         // Profile defaults first, then the input over them, then --set.
         let mut msg = match &self.defaults {
@@ -137,6 +165,20 @@ impl Encoder {
                 return self
                     .fail(anyhow!("--set {s}: {e}").context(format!("cannot encode {origin}")));
             }
+        }
+        let missing = crate::value::missing_required(&msg);
+        if !missing.is_empty() {
+            let what = format!(
+                "{origin} lacks required field{}: {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            );
+            if self.strict {
+                return self.fail(anyhow!("{what}").context(format!("cannot encode {origin}")));
+            }
+            self.out.warn(&format!(
+                "warning: {what} (encoded anyway, as protoc does; --strict refuses it)"
+            ))?;
         }
         let bytes = wire::encode_to_vec(&msg);
         self.count += 1;
@@ -244,8 +286,9 @@ impl Encoder {
                     None => break,
                     Some(Ok(raw)) => {
                         consumed = stream.byte_offset();
-                        let outcome =
-                            parse_json(&self.desc, raw.get()).map_err(|e| relocate(e, line, col));
+                        let outcome = self
+                            .parse_json(raw.get())
+                            .map_err(|e| relocate(e, line, col));
                         parsed.push((line, outcome));
                     }
                     // A value spread over lines: read on.

@@ -58,5 +58,34 @@ pub fn man_page(command: Option<&str>) -> Result<Vec<u8>> {
     clap_mangen::Man::new(page_cmd)
         .render(&mut out)
         .map_err(|e| anyhow!("cannot render the man page: {e}"))?;
-    Ok(out)
+    Ok(exit_status_section(out))
+}
+
+/// clap_mangen puts the text after the options (the exit statuses, see
+/// `cli::EXIT_STATUS`) in a section titled EXTRA; man pages call it EXIT
+/// STATUS, with one tagged paragraph per status.
+fn exit_status_section(page: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&page);
+    let Some(start) = text.find(".SH EXTRA\n") else {
+        return page;
+    };
+    let end = text[start + 1..]
+        .find("\n.SH ")
+        .map_or(text.len(), |i| start + 1 + i + 1);
+    let mut section = String::from(".SH \"EXIT STATUS\"\n");
+    for line in crate::cli::EXIT_STATUS.lines().skip(1) {
+        let line = line.trim_start();
+        let escaped = line.replace('\\', "\\\\").replace('-', "\\-");
+        match line.split_once("  ") {
+            Some((code, what)) if code.chars().all(|c| c.is_ascii_digit()) => {
+                let what = what.replace('-', "\\-");
+                section.push_str(&format!(".TP\n\\fB{code}\\fR\n{what}\n"));
+            }
+            _ => {
+                section.push_str(&escaped);
+                section.push('\n');
+            }
+        }
+    }
+    format!("{}{section}{}", &text[..start], &text[end..]).into_bytes()
 }

@@ -124,7 +124,8 @@ impl Session {
             self.profile.refresh_copies(&start, &mut msg);
             let bytes = wire::encode_to_vec(&msg);
             writeln!(out, "{} · {} bytes", self.desc.full_name(), bytes.len())?;
-            writeln!(out, "{}", table::message_table(&msg, false))?;
+            let width = super::terminal_width();
+            writeln!(out, "{}", table::message_table_fitted(&msg, false, width))?;
             writeln!(out, "{}", hex::encode(&bytes))?;
             out.flush()?;
             if let Some(response) = &self.response {
@@ -215,7 +216,8 @@ impl Session {
                 for note in skipped {
                     p.say(&format!("note: {note}"));
                 }
-                let renderer = Renderer::typed(response.clone(), Format::Table, false, false);
+                let renderer = Renderer::typed(response.clone(), Format::Table, false, false)
+                    .with_width(super::terminal_width());
                 let mut shown = Vec::new();
                 renderer.render(&bytes, &mut shown)?;
                 writeln!(
@@ -248,7 +250,8 @@ impl Session {
         out: &mut W,
         response: &MessageDescriptor,
     ) -> Result<bool> {
-        let renderer = Renderer::typed(response.clone(), Format::Table, false, false);
+        let renderer = Renderer::typed(response.clone(), Format::Table, false, false)
+            .with_width(super::terminal_width());
         let q = Question {
             path: "reply".into(),
             kind: response.name().to_owned(),

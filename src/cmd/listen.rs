@@ -13,7 +13,7 @@ use crate::UsageError;
 use crate::cli::{ListenArgs, ListenFormat, SchemaArgs};
 use crate::mqtt;
 use crate::profile::Profile;
-use crate::render::{Format, Renderer};
+use crate::render::{Format, Renderer, ViewOptions};
 use crate::schema::Schema;
 
 /// Output waiting this long for more messages is written out.
@@ -50,18 +50,36 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
         };
         Some(Schema::load(&paths, &schema_args.include)?)
     };
+    let width = super::table_width(args.view.width);
+    let bytes_as = match &schema {
+        // Each topic has its own type: paths are not checked against one.
+        Some(schema) => super::bytes_as(schema, &profile, &args.view.bytes_as, None)?,
+        None if !args.view.bytes_as.is_empty() => {
+            return Err(UsageError("--bytes-as needs a schema, not --raw".into()).into());
+        }
+        None => None,
+    };
+    let view = ViewOptions {
+        enum_numbers: args.view.enum_numbers,
+        width,
+        guess: args.guess.into(),
+        bytes_as,
+        ..ViewOptions::default()
+    };
     let mut routes: Vec<(String, Renderer)> = Vec::new();
     if let Some(schema) = &schema {
         for (filter, ty) in &pairs {
             let desc = schema
                 .message(ty)
                 .map_err(|e| anyhow!("{e:#}").context(format!("type for topics '{filter}'")))?;
-            routes.push((filter.clone(), Renderer::typed(desc, format, false, false)));
+            routes.push((filter.clone(), Renderer::typed_with(desc, format, view)));
         }
     }
     let fallback = match (&schema, &args.message) {
-        (Some(schema), Some(m)) => Renderer::typed(schema.message(m)?, format, false, false),
-        _ => Renderer::raw(format),
+        (Some(schema), Some(m)) => Renderer::typed_with(schema.message(m)?, format, view),
+        _ => Renderer::raw(format)
+            .with_width(width)
+            .with_guess(args.guess.into()),
     };
 
     let mut filters: Vec<String> = args.topics.clone();

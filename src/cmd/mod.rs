@@ -12,7 +12,7 @@ mod send;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::cli::{Cli, Command, Framing, SchemaArgs};
 use crate::codec;
@@ -125,6 +125,74 @@ fn with_context(
     result
 }
 
+/// The width tables are drawn to: `--width` (0: no limit), else the
+/// terminal's (`COLUMNS` first) when standard output is one, else no limit.
+pub(crate) fn table_width(flag: Option<usize>) -> Option<usize> {
+    match flag {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if io::stdout().is_terminal() => terminal_width(),
+        None => None,
+    }
+}
+
+/// The terminal's width: `COLUMNS`, else what the terminal says.
+pub(crate) fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|c: &usize| *c > 0)
+        .or_else(|| {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, cols)| usize::from(cols))
+        })
+}
+
+/// The messages carried in bytes fields: the profile's `[bytes_as]`, then
+/// `--bytes-as PATH=TYPE` (which wins for the same path); checked against
+/// `root` when there is one type to decode.
+pub(crate) fn bytes_as(
+    schema: &Schema,
+    profile: &Profile,
+    flags: &[String],
+    root: Option<&MessageDescriptor>,
+) -> Result<Option<&'static crate::render::BytesAs>> {
+    let mut specs: Vec<(String, String)> = profile.bytes_as.clone();
+    for flag in flags {
+        let (path, ty) = flag.split_once('=').ok_or_else(|| {
+            crate::UsageError(format!("--bytes-as {flag}: expected FIELD.PATH=TYPE"))
+        })?;
+        specs.retain(|(p, _)| p != path.trim());
+        specs.push((path.trim().to_owned(), ty.trim().to_owned()));
+    }
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let mut entries = Vec::new();
+    for (path, ty) in specs {
+        let desc = schema
+            .message(&ty)
+            .with_context(|| format!("--bytes-as {path}={ty}"))?;
+        entries.push((path, desc));
+    }
+    let carried = crate::render::BytesAs::new(entries, root)
+        .map_err(|e| crate::UsageError(format!("{e:#}")))?;
+    Ok(Some(carried.leak()))
+}
+
+impl From<crate::cli::GuessArg> for crate::codec::raw::Guess {
+    fn from(g: crate::cli::GuessArg) -> Self {
+        use crate::cli::GuessArg;
+        use crate::codec::raw::Guess;
+        match g {
+            GuessArg::None => Guess::None,
+            GuessArg::Some => Guess::Some,
+            GuessArg::All => Guess::All,
+        }
+    }
+}
+
 impl From<crate::cli::OutputFormat> for crate::render::Format {
     fn from(f: crate::cli::OutputFormat) -> Self {
         use crate::cli::OutputFormat;
@@ -221,6 +289,13 @@ impl StreamOut {
         self.finish()?;
         eprintln!("{}", crate::format_error(&err));
         self.failures += 1;
+        Ok(())
+    }
+
+    /// Prints a warning on stderr, after the output of the items before it.
+    pub fn warn(&mut self, warning: &str) -> Result<()> {
+        self.finish()?;
+        eprintln!("{warning}");
         Ok(())
     }
 

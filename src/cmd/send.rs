@@ -12,13 +12,24 @@ use super::Context;
 use crate::UsageError;
 use crate::cli::{OutputFormat, SendArgs};
 use crate::mqtt::{self, Matcher, Outcome};
-use crate::render::{Format, Renderer};
+use crate::render::{Format, Renderer, ViewOptions};
 use crate::value::{apply_set, message_from_json, message_from_text};
 use crate::wire;
 
 pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
     let desc = context.command_type(args.message.as_deref())?;
     let response = context.response_type(args.response_type.as_deref())?;
+    let view = ViewOptions {
+        enum_numbers: args.view.enum_numbers,
+        width: super::table_width(args.view.width),
+        bytes_as: super::bytes_as(
+            &context.schema,
+            &context.profile,
+            &args.view.bytes_as,
+            Some(&response),
+        )?,
+        ..ViewOptions::default()
+    };
     let timeout =
         parse_duration(&args.timeout).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     let qos = mqtt::qos(args.broker.qos)?;
@@ -83,7 +94,7 @@ pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
             for note in skipped {
                 eprintln!("note: {note}");
             }
-            print_reply(&response, &bytes, args.output, &response_topic)?;
+            print_reply(&response, &bytes, args.output, view, &response_topic)?;
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Timeout { skipped } => {
@@ -106,10 +117,11 @@ fn print_reply(
     response: &MessageDescriptor,
     bytes: &[u8],
     output: OutputFormat,
+    view: ViewOptions,
     topic: &str,
 ) -> Result<()> {
     let format: Format = output.into();
-    let renderer = Renderer::typed(response.clone(), format, false, false);
+    let renderer = Renderer::typed_with(response.clone(), format, view);
     let mut out = Vec::new();
     if format == Format::Table {
         out.extend_from_slice(renderer.title(Some(topic), bytes.len()).as_bytes());
@@ -133,7 +145,7 @@ fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<DynamicMessag
     if let Some(text) = &args.text {
         return message_from_text(desc, text).context("cannot read --text");
     }
-    let text = match args.file.as_deref() {
+    let text = match args.input_file() {
         None => return Ok(DynamicMessage::new(desc.clone())),
         Some(p) if p.as_os_str() == "-" => {
             let mut s = String::new();

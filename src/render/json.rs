@@ -31,6 +31,8 @@ pub struct JsonOptions {
     pub camel_case: bool,
     /// Fields without presence are written even at their default value.
     pub emit_defaults: bool,
+    /// Enum values as numbers (`use_integers_for_enums`), not names.
+    pub enum_numbers: bool,
 }
 
 /// Nested messages deeper than this go to the slow path (which enforces
@@ -171,7 +173,8 @@ impl JsonWriter {
             opts,
             serialize: SerializeOptions::new()
                 .use_proto_field_name(!opts.camel_case)
-                .skip_default_fields(!opts.emit_defaults),
+                .skip_default_fields(!opts.emit_defaults)
+                .use_enum_numbers(opts.enum_numbers),
         };
         let mut names: Vec<String> = Vec::new();
         let mut enum_names: Vec<String> = Vec::new();
@@ -684,6 +687,8 @@ impl JsonWriter {
                 let plan = &self.enums[e as usize];
                 if plan.null_value {
                     "null"
+                } else if self.opts.enum_numbers {
+                    "0"
                 } else {
                     &plan.default
                 }
@@ -810,6 +815,8 @@ impl JsonWriter {
                 let plan = &self.enums[e as usize];
                 if plan.null_value {
                     out.extend_from_slice(b"null");
+                } else if self.opts.enum_numbers {
+                    out.extend_from_slice(ib.format(v).as_bytes());
                 } else if let Some(name) = plan.name(v) {
                     out.extend_from_slice(name.as_bytes());
                 } else {

@@ -1,6 +1,7 @@
 //! Messages out: tables, JSON, JSON Lines and text format, with or without a
 //! schema.
 
+pub mod bytes_as;
 pub mod grid;
 pub mod json;
 pub mod large;
@@ -11,6 +12,7 @@ use anyhow::{Context, Result};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
 
 use crate::codec::raw::{self, Guess};
+pub use bytes_as::BytesAs;
 pub use json::{JsonOptions, JsonWriter};
 use table::TableOptions;
 
@@ -88,6 +90,7 @@ pub struct Renderer {
     format: Format,
     emit_defaults: bool,
     table: TableOptions,
+    view: ViewOptions,
 }
 
 #[derive(Debug)]
@@ -99,6 +102,23 @@ enum Target {
     Raw,
 }
 
+/// How messages are shown, beyond the format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ViewOptions {
+    /// Fields without presence are shown at their default values too.
+    pub emit_defaults: bool,
+    /// JSON keys in lowerCamelCase.
+    pub camel_case: bool,
+    /// Enum values as numbers in JSON.
+    pub enum_numbers: bool,
+    /// Tables no wider than this.
+    pub width: Option<usize>,
+    /// Readings offered without a schema.
+    pub guess: Guess,
+    /// Messages carried in bytes fields (`--bytes-as`).
+    pub bytes_as: Option<&'static BytesAs>,
+}
+
 impl Renderer {
     pub fn typed(
         desc: MessageDescriptor,
@@ -106,13 +126,23 @@ impl Renderer {
         emit_defaults: bool,
         camel_case: bool,
     ) -> Renderer {
+        let view = ViewOptions {
+            emit_defaults,
+            camel_case,
+            ..ViewOptions::default()
+        };
+        Renderer::typed_with(desc, format, view)
+    }
+
+    pub fn typed_with(desc: MessageDescriptor, format: Format, view: ViewOptions) -> Renderer {
         let json = match format {
             Format::Json | Format::Jsonl => Some(JsonWriter::new(
                 &desc,
                 JsonOptions {
                     pretty: format == Format::Json,
-                    camel_case,
-                    emit_defaults,
+                    camel_case: view.camel_case,
+                    emit_defaults: view.emit_defaults,
+                    enum_numbers: view.enum_numbers,
                 },
             )),
             _ => None,
@@ -120,11 +150,14 @@ impl Renderer {
         Renderer {
             target: Target::Typed { desc, json },
             format,
-            emit_defaults,
+            emit_defaults: view.emit_defaults,
             table: TableOptions {
-                emit_defaults,
-                ..TableOptions::default()
+                emit_defaults: view.emit_defaults,
+                width: view.width,
+                guess: view.guess,
+                bytes_as: view.bytes_as,
             },
+            view,
         }
     }
 
@@ -134,6 +167,7 @@ impl Renderer {
             format,
             emit_defaults: false,
             table: TableOptions::default(),
+            view: ViewOptions::default(),
         }
     }
 
@@ -208,8 +242,29 @@ impl Renderer {
                 desc,
             } => {
                 let buf = out.buf();
-                w.write(bytes, buf)
-                    .map_err(|e| explain_decode_error(desc, bytes, e))?;
+                match self.view.bytes_as.filter(|b| !b.is_empty()) {
+                    None => w
+                        .write(bytes, buf)
+                        .map_err(|e| explain_decode_error(desc, bytes, e))?,
+                    Some(carried) => {
+                        let mut plain = Vec::new();
+                        w.write(bytes, &mut plain)
+                            .map_err(|e| explain_decode_error(desc, bytes, e))?;
+                        let mut value: serde_json::Value = serde_json::from_slice(&plain)?;
+                        let opts = JsonOptions {
+                            pretty: false,
+                            camel_case: self.view.camel_case,
+                            emit_defaults: self.view.emit_defaults,
+                            enum_numbers: self.view.enum_numbers,
+                        };
+                        carried.rewrite_json(&mut value, desc, "", opts);
+                        if self.format == Format::Json {
+                            serde_json::to_writer_pretty(&mut *buf, &value)?;
+                        } else {
+                            serde_json::to_writer(&mut *buf, &value)?;
+                        }
+                    }
+                }
                 buf.push(b'\n');
             }
             Target::Typed { desc, json: None } => {
@@ -222,9 +277,11 @@ impl Renderer {
                 match self.format {
                     Format::Text => {
                         let mut text = String::new();
-                        text::write_msg(&msg, 0, self.emit_defaults, &mut text, &mut |t| {
-                            text_piece(t, out)
-                        })?;
+                        let opts = text::TextOptions {
+                            emit_defaults: self.emit_defaults,
+                            bytes_as: self.view.bytes_as,
+                        };
+                        text::write_msg(&msg, 0, &opts, &mut text, &mut |t| text_piece(t, out))?;
                     }
                     _ => table::write_msg_table(msg, self.table, &mut lines_into(out))?,
                 }

@@ -14,6 +14,7 @@ use crate::codec::raw::{self, Guess, LenReading, RawValue};
 use crate::render::grid::{self, Cell, Source};
 use crate::render::large::{self, Group, Msg};
 use crate::render::text::{c_escape, format_double, format_float, present_value};
+use crate::render::{BytesAs, bytes_as};
 
 /// Hex of long byte strings is broken into lines of this many bytes.
 const HEX_LINE_BYTES: usize = 32;
@@ -40,15 +41,29 @@ pub struct TableOptions {
     pub width: Option<usize>,
     /// Readings offered for values decoded without a schema.
     pub guess: Guess,
+    /// Messages carried in bytes fields, shown decoded.
+    pub bytes_as: Option<&'static BytesAs>,
 }
 
-/// The table of a decoded message.
+/// The table of a decoded message (without a final line end).
 pub fn message_table(msg: &DynamicMessage, emit_defaults: bool) -> String {
+    message_table_fitted(msg, emit_defaults, None)
+}
+
+/// [`message_table`] no wider than `width`.
+pub fn message_table_fitted(
+    msg: &DynamicMessage,
+    emit_defaults: bool,
+    width: Option<usize>,
+) -> String {
     let opts = TableOptions {
         emit_defaults,
+        width,
         ..TableOptions::default()
     };
-    grid::to_string(&MessageRows::new(msg, opts, 0), None)
+    let mut table = grid::to_string(&MessageRows::new(msg, opts, 0, String::new()), width);
+    table.truncate(table.trim_end_matches('\n').len());
+    table
 }
 
 /// Writes the table of a decoded message line by line.
@@ -57,7 +72,11 @@ pub fn write_message_table(
     opts: TableOptions,
     line: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
-    grid::write(&MessageRows::new(msg, opts, 0), opts.width, line)
+    grid::write(
+        &MessageRows::new(msg, opts, 0, String::new()),
+        opts.width,
+        line,
+    )
 }
 
 /// Writes the table of a message (decoded, or read a field at a time)
@@ -72,6 +91,7 @@ pub fn write_msg_table(
             msg,
             opts,
             depth: 0,
+            path: String::new(),
         },
         opts.width,
         line,
@@ -101,11 +121,18 @@ struct MessageRows<'m> {
     msg: &'m DynamicMessage,
     opts: TableOptions,
     depth: usize,
+    /// The field path of this message (for `--bytes-as`).
+    path: String,
 }
 
 impl<'m> MessageRows<'m> {
-    fn new(msg: &'m DynamicMessage, opts: TableOptions, depth: usize) -> Self {
-        MessageRows { msg, opts, depth }
+    fn new(msg: &'m DynamicMessage, opts: TableOptions, depth: usize, path: String) -> Self {
+        MessageRows {
+            msg,
+            opts,
+            depth,
+            path,
+        }
     }
 }
 
@@ -117,7 +144,7 @@ impl Source for MessageRows<'_> {
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
-        message_rows(self.msg, self.opts, self.depth, row)
+        message_rows(self.msg, self.opts, self.depth, &self.path, row)
     }
 }
 
@@ -125,9 +152,10 @@ fn message_rows<'m>(
     msg: &'m DynamicMessage,
     opts: TableOptions,
     depth: usize,
+    path: &str,
     row: RowFn<'_, 'm>,
 ) -> io::Result<()> {
-    let rows = present_rows(msg, opts, depth, true, row)?;
+    let rows = present_rows(msg, opts, depth, path, true, row)?;
     if rows == 0 {
         no_fields(row)?;
     }
@@ -159,6 +187,7 @@ fn present_rows<'s>(
     msg: &'s DynamicMessage,
     opts: TableOptions,
     depth: usize,
+    path: &str,
     whole: bool,
     row: RowFn<'_, 's>,
 ) -> io::Result<usize> {
@@ -181,13 +210,13 @@ fn present_rows<'s>(
             std::borrow::Cow::Borrowed(v) => v,
             // A default (with --emit-defaults): shown as text, owns nothing.
             std::borrow::Cow::Owned(v) => {
-                rows += field_rows(&field, &v, opts, depth, &mut |cells| {
+                rows += field_rows(&field, &v, opts, depth, path, &mut |cells| {
                     row(cells.into_iter().map(detach).collect())
                 })?;
                 continue;
             }
         };
-        rows += field_rows(&field, value, opts, depth, row)?;
+        rows += field_rows(&field, value, opts, depth, path, row)?;
     }
     let mut exts: Vec<_> = msg.extensions().collect();
     exts.sort_by_key(|(e, _)| e.number());
@@ -196,7 +225,7 @@ fn present_rows<'s>(
             Cell::Text(ext.number().to_string()),
             Cell::Text(format!("[{}]", ext.full_name())),
             Cell::Text(kind_name(&ext.kind())),
-            value_cell(&ext.kind(), value, opts, depth),
+            value_cell(&ext.kind(), value, opts, depth, ""),
         ])?;
         rows += 1;
     }
@@ -237,6 +266,8 @@ struct OwnedRows<'a> {
     msg: Msg<'a>,
     opts: TableOptions,
     depth: usize,
+    /// The field path of this message (for `--bytes-as`).
+    path: String,
 }
 
 impl Source for OwnedRows<'_> {
@@ -246,7 +277,7 @@ impl Source for OwnedRows<'_> {
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
         let split = match &self.msg {
-            Msg::Decoded(m) => return message_rows(m, self.opts, self.depth, row),
+            Msg::Decoded(m) => return message_rows(m, self.opts, self.depth, &self.path, row),
             Msg::Split(s) => s,
         };
         let (opts, depth) = (self.opts, self.depth);
@@ -278,6 +309,7 @@ impl Source for OwnedRows<'_> {
                                 msg: inner,
                                 opts,
                                 depth: depth + 1,
+                                path: bytes_as::join(&self.path, field.name()),
                             })),
                         };
                         row(vec![
@@ -320,7 +352,7 @@ impl Source for OwnedRows<'_> {
                 }
                 Group::Decoded(m) => {
                     seen.extend(m.fields().map(|(f, _)| f.number()));
-                    rows += present_rows(m, opts, depth, false, row)?;
+                    rows += present_rows(m, opts, depth, &self.path, false, row)?;
                 }
             }
         }
@@ -338,6 +370,33 @@ impl Source for OwnedRows<'_> {
         }
         Ok(())
     }
+}
+
+/// A bytes value: the message it carries (`--bytes-as`) as a nested table,
+/// else its hex, saying when the bytes also parse as a message.
+fn bytes_cell<'s>(b: &'s [u8], opts: TableOptions, depth: usize, path: &str) -> Cell<'s> {
+    let mut text = display_bytes(b, CELL_BYTES);
+    match opts.bytes_as.and_then(|ba| ba.lookup(path)) {
+        Some(inner) => match Msg::open(inner, b, 0) {
+            Some(msg) if depth + 1 < MAX_TABLE_DEPTH => {
+                return Cell::Nested(Box::new(OwnedRows {
+                    msg,
+                    opts,
+                    depth: depth + 1,
+                    path: path.to_owned(),
+                }));
+            }
+            Some(_) => {}
+            None => text.push_str(&format!("\n(does not decode as {})", inner.full_name())),
+        },
+        None if raw::read_len(b, 0) == LenReading::Message => {
+            text.push_str(&format!(
+                "\n(also parses as a message: --bytes-as {path}=TYPE)"
+            ));
+        }
+        None => {}
+    }
+    Cell::Text(text)
 }
 
 /// A repeated scalar's values, [`ITEMS_PER_LINE`] to a line.
@@ -387,9 +446,11 @@ fn field_rows<'s>(
     value: &'s Value,
     opts: TableOptions,
     depth: usize,
+    path: &str,
     row: RowFn<'_, 's>,
 ) -> io::Result<usize> {
     let kind = field.kind();
+    let path = &bytes_as::join(path, field.name());
     let number = || Cell::Text(field.number().to_string());
     match value {
         Value::Map(map) => {
@@ -424,7 +485,7 @@ fn field_rows<'s>(
                     number(),
                     Cell::Text(format!("{}[{key}]", field.name())),
                     Cell::Text(ty.clone()),
-                    value_cell(&value_kind, v, opts, depth),
+                    value_cell(&value_kind, v, opts, depth, path),
                 ])?;
             }
             Ok(entries.len())
@@ -444,7 +505,7 @@ fn field_rows<'s>(
                     number(),
                     Cell::Text(format!("{}[{i}]", field.name())),
                     Cell::Text(kind_name(&kind)),
-                    value_cell(&kind, item, opts, depth),
+                    value_cell(&kind, item, opts, depth, path),
                 ])?;
             }
             Ok(items.len())
@@ -464,11 +525,15 @@ fn field_rows<'s>(
             Ok(1)
         }
         single => {
+            let ty = match opts.bytes_as.and_then(|b| b.lookup(path)) {
+                Some(inner) => format!("bytes as {}", inner.name()),
+                None => scalar_type(field),
+            };
             row(vec![
                 number(),
                 Cell::Text(field.name().to_owned()),
-                Cell::Text(scalar_type(field)),
-                value_cell(&kind, single, opts, depth),
+                Cell::Text(ty),
+                value_cell(&kind, single, opts, depth, path),
             ])?;
             Ok(1)
         }
@@ -476,14 +541,26 @@ fn field_rows<'s>(
 }
 
 /// A value's cell: a nested table for a message (to a depth), else text.
-fn value_cell<'s>(kind: &Kind, value: &'s Value, opts: TableOptions, depth: usize) -> Cell<'s> {
+fn value_cell<'s>(
+    kind: &Kind,
+    value: &'s Value,
+    opts: TableOptions,
+    depth: usize,
+    path: &str,
+) -> Cell<'s> {
     match value {
         Value::Message(m)
             if !m.descriptor().full_name().starts_with("google.protobuf.")
                 && depth + 1 < MAX_TABLE_DEPTH =>
         {
-            Cell::Nested(Box::new(MessageRows::new(m, opts, depth + 1)))
+            Cell::Nested(Box::new(MessageRows::new(
+                m,
+                opts,
+                depth + 1,
+                path.to_owned(),
+            )))
         }
+        Value::Bytes(b) => bytes_cell(b, opts, depth, path),
         other => Cell::Text(display_value(kind, other, opts.emit_defaults, depth)),
     }
 }
@@ -660,7 +737,7 @@ fn display_message(m: &DynamicMessage, emit_defaults: bool, depth: usize) -> Str
                 emit_defaults,
                 ..TableOptions::default()
             };
-            grid::to_string(&MessageRows::new(m, opts, depth + 1), None)
+            grid::to_string(&MessageRows::new(m, opts, depth + 1, String::new()), None)
                 .trim_end()
                 .to_owned()
         }

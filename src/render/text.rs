@@ -8,11 +8,24 @@
 use std::fmt::Write as _;
 use std::io;
 
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
+use prost_reflect::{
+    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
+};
 
 use crate::codec::raw;
+use crate::render::BytesAs;
+use crate::render::bytes_as;
 use crate::render::large::{self, Group, Msg};
 use crate::wire::encode::{is_implicit_default, map_key_value};
+
+/// What text output shows beyond the fields set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Singular fields without presence at their default values too.
+    pub emit_defaults: bool,
+    /// Messages carried in bytes fields, shown as comments under the field.
+    pub bytes_as: Option<&'static BytesAs>,
+}
 
 /// The text format of `msg`, one field per line, two-space indents.
 pub fn to_text(msg: &DynamicMessage) -> String {
@@ -23,34 +36,36 @@ pub fn to_text(msg: &DynamicMessage) -> String {
 /// written at their default values too (as `--emit-defaults` does for JSON).
 pub fn to_text_with(msg: &DynamicMessage, emit_defaults: bool) -> String {
     let mut out = String::new();
-    write_message(msg, 0, emit_defaults, &mut out);
+    let opts = TextOptions {
+        emit_defaults,
+        bytes_as: None,
+    };
+    write_message(msg, 0, &opts, "", &mut out);
     out
 }
 
-fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: &mut String) {
-    if msg.descriptor().full_name() == "google.protobuf.Any"
-        && write_any(msg, indent, emit_defaults, out)
-    {
+fn write_message(
+    msg: &DynamicMessage,
+    indent: usize,
+    opts: &TextOptions,
+    path: &str,
+    out: &mut String,
+) {
+    if msg.descriptor().full_name() == "google.protobuf.Any" && write_any(msg, indent, opts, out) {
         return;
     }
     let desc = msg.descriptor();
     let mut exts: Vec<_> = msg.extensions().collect();
     exts.sort_by_key(|(e, _)| e.number());
     let mut exts = exts.into_iter().peekable();
+    let ext_name = |e: &prost_reflect::ExtensionDescriptor| format!("[{}]", e.full_name());
     for field in desc.fields() {
         while let Some((ext, value)) = exts.next_if(|(e, _)| e.number() < field.number()) {
-            write_values(
-                &format!("[{}]", ext.full_name()),
-                &ext.kind(),
-                value,
-                indent,
-                emit_defaults,
-                out,
-            );
+            write_values(&ext_name(&ext), &ext.kind(), value, indent, opts, None, out);
         }
         let value = match present_value(msg, &field) {
             Some(v) => v,
-            None if emit_defaults
+            None if opts.emit_defaults
                 && !field.supports_presence()
                 && !field.is_list()
                 && !field.is_map() =>
@@ -60,38 +75,49 @@ fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: 
             None => continue,
         };
         if field.is_map() {
-            write_map(&field, &value, indent, emit_defaults, out);
+            write_map(&field, &value, indent, opts, out);
         } else {
+            let at = FieldAt {
+                field: &field,
+                path,
+            };
             write_values(
                 &text_name(&field),
                 &field.kind(),
                 &value,
                 indent,
-                emit_defaults,
+                opts,
+                Some(at),
                 out,
             );
         }
     }
     for (ext, value) in exts {
-        write_values(
-            &format!("[{}]", ext.full_name()),
-            &ext.kind(),
-            value,
-            indent,
-            emit_defaults,
-            out,
-        );
+        write_values(&ext_name(&ext), &ext.kind(), value, indent, opts, None, out);
     }
     let mut unknown = Vec::new();
     for f in msg.unknown_fields() {
         f.encode(&mut unknown);
     }
     if !unknown.is_empty() && raw::check(&unknown).is_ok() {
-        let opts = raw::TextOptions {
+        let raw_opts = raw::TextOptions {
             guess: raw::Guess::Some,
             cap: None,
         };
-        raw::append_text(&unknown, indent, 0, &opts, out);
+        raw::append_text(&unknown, indent, 0, &raw_opts, out);
+    }
+}
+
+/// A field and the path of the message holding it (for `--bytes-as`).
+#[derive(Clone, Copy)]
+struct FieldAt<'a> {
+    field: &'a FieldDescriptor,
+    path: &'a str,
+}
+
+impl FieldAt<'_> {
+    fn path(&self) -> String {
+        bytes_as::join(self.path, self.field.name())
     }
 }
 
@@ -100,13 +126,24 @@ fn write_message(msg: &DynamicMessage, indent: usize, emit_defaults: bool, out: 
 pub fn write_msg(
     msg: &Msg<'_>,
     indent: usize,
-    emit_defaults: bool,
+    opts: &TextOptions,
+    out: &mut String,
+    spill: &mut dyn FnMut(&mut String) -> io::Result<()>,
+) -> io::Result<()> {
+    write_msg_at(msg, indent, opts, "", out, spill)
+}
+
+fn write_msg_at(
+    msg: &Msg<'_>,
+    indent: usize,
+    opts: &TextOptions,
+    path: &str,
     out: &mut String,
     spill: &mut dyn FnMut(&mut String) -> io::Result<()>,
 ) -> io::Result<()> {
     let split = match msg {
         Msg::Decoded(m) => {
-            write_message(m, indent, emit_defaults, out);
+            write_message(m, indent, opts, path, out);
             return spill(out);
         }
         Msg::Split(s) => s,
@@ -118,12 +155,13 @@ pub fn write_msg(
                     continue;
                 };
                 let name = text_name(field);
+                let inner_path = bytes_as::join(path, field.name());
                 for item in items {
                     let inner = Msg::open(&desc, item, split.depth + 1)
                         .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
                     pad(out, indent);
                     let _ = writeln!(out, "{name} {{");
-                    write_msg(&inner, indent + 1, emit_defaults, out, spill)?;
+                    write_msg_at(&inner, indent + 1, opts, &inner_path, out, spill)?;
                     pad(out, indent);
                     out.push_str("}\n");
                     spill(out)?;
@@ -131,26 +169,27 @@ pub fn write_msg(
             }
             Group::Scalars { field, .. } => {
                 let (name, kind) = (text_name(field), field.kind());
+                let at = FieldAt { field, path };
                 let mut ok = true;
                 group.for_each_scalar(
                     &mut |v| {
                         if large::shown(field, &v) {
-                            write_one(&name, &kind, &v, indent, emit_defaults, out);
+                            write_one(&name, &kind, &v, indent, opts, Some(at), out);
                         }
                     },
                     &mut ok,
                 );
             }
-            Group::Decoded(m) => write_message(m, indent, emit_defaults, out),
+            Group::Decoded(m) => write_message(m, indent, opts, path, out),
         }
         spill(out)?;
     }
-    let opts = raw::TextOptions {
+    let raw_opts = raw::TextOptions {
         guess: raw::Guess::Some,
         cap: None,
     };
     for unknown in &split.unknown {
-        raw::append_text(unknown, indent, 0, &opts, out);
+        raw::append_text(unknown, indent, 0, &raw_opts, out);
     }
     spill(out)
 }
@@ -183,32 +222,93 @@ fn text_name(field: &FieldDescriptor) -> String {
     }
 }
 
-fn write_values(name: &str, kind: &Kind, value: &Value, indent: usize, ed: bool, out: &mut String) {
+fn write_values(
+    name: &str,
+    kind: &Kind,
+    value: &Value,
+    indent: usize,
+    opts: &TextOptions,
+    at: Option<FieldAt<'_>>,
+    out: &mut String,
+) {
     match value {
         Value::List(items) => {
             for item in items {
-                write_one(name, kind, item, indent, ed, out);
+                write_one(name, kind, item, indent, opts, at, out);
             }
         }
-        other => write_one(name, kind, other, indent, ed, out),
+        other => write_one(name, kind, other, indent, opts, at, out),
     }
 }
 
-fn write_one(name: &str, kind: &Kind, value: &Value, indent: usize, ed: bool, out: &mut String) {
-    let pad = "  ".repeat(indent);
+fn write_one(
+    name: &str,
+    kind: &Kind,
+    value: &Value,
+    indent: usize,
+    opts: &TextOptions,
+    at: Option<FieldAt<'_>>,
+    out: &mut String,
+) {
     match value {
         Value::Message(m) => {
-            let _ = writeln!(out, "{pad}{name} {{");
-            write_message(m, indent + 1, ed, out);
-            let _ = writeln!(out, "{pad}}}");
+            pad(out, indent);
+            let _ = writeln!(out, "{name} {{");
+            let path = at.map(|a| a.path()).unwrap_or_default();
+            write_message(m, indent + 1, opts, &path, out);
+            pad(out, indent);
+            out.push_str("}\n");
+        }
+        Value::Bytes(b) => {
+            pad(out, indent);
+            let _ = writeln!(out, "{name}: {}", scalar(kind, value));
+            if let (Some(ba), Some(at)) = (opts.bytes_as, at) {
+                if let Some(inner) = ba.for_field(at.path, at.field) {
+                    write_carried(b, inner, indent, opts, &at.path(), out);
+                }
+            }
         }
         other => {
-            let _ = writeln!(out, "{pad}{name}: {}", scalar(kind, other));
+            pad(out, indent);
+            let _ = writeln!(out, "{name}: {}", scalar(kind, other));
         }
     }
 }
 
-fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, ed: bool, out: &mut String) {
+/// The message carried in bytes, as comments under the field (the text
+/// still reads back to the same bytes).
+fn write_carried(
+    bytes: &[u8],
+    inner: &MessageDescriptor,
+    indent: usize,
+    opts: &TextOptions,
+    path: &str,
+    out: &mut String,
+) {
+    pad(out, indent);
+    match crate::render::decode_message(inner, bytes) {
+        Ok(m) => {
+            let _ = writeln!(out, "# as {}:", inner.full_name());
+            let mut text = String::new();
+            write_message(&m, 0, opts, path, &mut text);
+            for line in text.lines() {
+                pad(out, indent);
+                let _ = writeln!(out, "#   {line}");
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "# does not decode as {}: {e}", inner.full_name());
+        }
+    }
+}
+
+fn write_map(
+    field: &FieldDescriptor,
+    value: &Value,
+    indent: usize,
+    opts: &TextOptions,
+    out: &mut String,
+) {
     let (Value::Map(map), Kind::Message(entry)) = (value, field.kind()) else {
         return;
     };
@@ -216,17 +316,26 @@ fn write_map(field: &FieldDescriptor, value: &Value, indent: usize, ed: bool, ou
     let value_kind = entry.map_entry_value_field().kind();
     let mut entries: Vec<(&MapKey, &Value)> = map.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
-    let pad = "  ".repeat(indent);
     for (k, v) in entries {
-        let _ = writeln!(out, "{pad}{} {{", field.name());
-        write_one("key", &key_kind, &map_key_value(k), indent + 1, ed, out);
-        write_one("value", &value_kind, v, indent + 1, ed, out);
-        let _ = writeln!(out, "{pad}}}");
+        pad(out, indent);
+        let _ = writeln!(out, "{} {{", field.name());
+        write_one(
+            "key",
+            &key_kind,
+            &map_key_value(k),
+            indent + 1,
+            opts,
+            None,
+            out,
+        );
+        write_one("value", &value_kind, v, indent + 1, opts, None, out);
+        pad(out, indent);
+        out.push_str("}\n");
     }
 }
 
 /// `[type.googleapis.com/pkg.Type] { ... }` when the packed type is known.
-fn write_any(msg: &DynamicMessage, indent: usize, ed: bool, out: &mut String) -> bool {
+fn write_any(msg: &DynamicMessage, indent: usize, opts: &TextOptions, out: &mut String) -> bool {
     let (Some(url), Some(bytes)) = (
         msg.get_field_by_name("type_url")
             .and_then(|v| v.as_str().map(str::to_owned)),
@@ -242,10 +351,11 @@ fn write_any(msg: &DynamicMessage, indent: usize, ed: bool, out: &mut String) ->
     let Ok(inner) = DynamicMessage::decode(desc, bytes) else {
         return false;
     };
-    let pad = "  ".repeat(indent);
-    let _ = writeln!(out, "{pad}[{url}] {{");
-    write_message(&inner, indent + 1, ed, out);
-    let _ = writeln!(out, "{pad}}}");
+    pad(out, indent);
+    let _ = writeln!(out, "[{url}] {{");
+    write_message(&inner, indent + 1, opts, "", out);
+    pad(out, indent);
+    out.push_str("}\n");
     true
 }
 
