@@ -477,7 +477,7 @@ def report(path, out):
     lines = []
     w = lines.append
     w(f"Measured with `benches/hostile_sizes.sh`{' (QUICK=1)' if env['quick'] else ''} on {env['nproc']} cores "
-      f"({env['cpu']}), {env['date']}. Times: median of {env["repeats"]} whole-process run{"s" if env["repeats"] > 1 else ""} (the old binary once, "
+      f"({env['cpu']}), {env['date']}. Times: median of {env['repeats']} whole-process run{'s' if env['repeats'] > 1 else ''} (the old binary once, "
       f"killed after {env['old_timeout']:g} s); memory: peak RSS (GNU time `%M`), the largest of the runs. "
       "MB = 10^6 bytes. Peers are whole processes too (Python: interpreter start and class building "
       "included).")

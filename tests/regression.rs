@@ -367,3 +367,485 @@ fn no_input_is_no_message() {
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
 }
+
+// Issue 8, item 3: linear time and bounded memory (measured by
+// benches/hostile_sizes.sh; here: what the linear paths print).
+
+#[test]
+fn raw_json_orders_numbers_as_numbers_and_gathers_repeated_fields() {
+    // 10: 1, 2: 5, 10: 2, 1: "a"
+    let r = run(&["decode", "--raw", "-o", "jsonl", "500110055002 0a0161"]);
+    assert_eq!(r.ok(), "{\"1\":\"a\",\"2\":5,\"10\":[1,2]}\n");
+}
+
+#[test]
+fn a_json_value_over_many_lines_encodes_as_on_one_line() {
+    let mut pretty = String::from("{\n  \"vehicle_id\": \"MH12VF1121\",\n  \"signals\": {\n");
+    for i in 0..2000 {
+        let sep = if i + 1 < 2000 { "," } else { "" };
+        pretty.push_str(&format!("    \"s{i}\": {i}.5{sep}\n"));
+    }
+    pretty.push_str("  }\n}\n");
+    let compact: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+    let a = run_with(
+        &["encode", "-m", "VehicleTelemetryMessage"],
+        pretty.as_bytes(),
+    );
+    let b = run(&[
+        "encode",
+        "-m",
+        "VehicleTelemetryMessage",
+        "--json",
+        &compact.to_string(),
+    ]);
+    assert_eq!(a.ok(), b.ok());
+    assert_eq!(a.stdout.lines().count(), 1);
+}
+
+// Issue 8, item 5: tables a person can read.
+
+fn telemetry_with_raw_frame(len: usize) -> String {
+    use base64::Engine as _;
+    let frame: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(frame);
+    let json = format!(r#"{{"vehicle_id":"MH12VF1121","raw_can_frame":"{b64}"}}"#);
+    run_with(
+        &["encode", "-m", "VehicleTelemetryMessage"],
+        json.as_bytes(),
+    )
+    .ok()
+    .trim_end()
+    .to_owned()
+}
+
+#[test]
+fn long_bytes_are_capped_in_tables_with_their_size() {
+    let hex = telemetry_with_raw_frame(1 << 20);
+    let r = run_with(&["decode", "-m", "VehicleTelemetryMessage"], hex.as_bytes());
+    let table = r.ok();
+    assert!(table.len() < 4096, "{} bytes of table", table.len());
+    assert!(table.contains("… (1048576 bytes)"), "{table}");
+    // JSON still holds every byte.
+    let r = run_with(
+        &["decode", "-m", "VehicleTelemetryMessage", "-o", "jsonl"],
+        hex.as_bytes(),
+    );
+    let json: serde_json::Value = serde_json::from_str(r.ok()).unwrap();
+    assert_eq!(json["raw_can_frame"].as_str().unwrap().len(), 1398104);
+}
+
+#[test]
+fn tables_fit_the_width_given_and_lose_nothing() {
+    let long = "x".repeat(300);
+    let hex = run(&[
+        "encode",
+        "-m",
+        "CommandResponseMessage",
+        "--json",
+        &format!(r#"{{"message_id":"{long}","engine_start":{{"cabin_temp_c":21}}}}"#),
+    ]);
+    for width in ["60", "100"] {
+        let r = run(&[
+            "decode",
+            "-m",
+            "CommandResponseMessage",
+            "--width",
+            width,
+            hex.ok().trim_end(),
+        ]);
+        let table = r.ok();
+        let w: usize = width.parse().unwrap();
+        for line in table.lines().skip(1) {
+            assert!(line.chars().count() <= w, "wider than {w}: {line}");
+        }
+        assert_eq!(table.matches('x').count(), 300, "{table}");
+        assert!(table.contains("21"), "{table}");
+    }
+}
+
+#[test]
+fn a_field_mask_shows_its_paths_as_stored() {
+    let dir = TempDir::new("fieldmask");
+    let proto = dir.path("m.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\nimport \"google/protobuf/field_mask.proto\";\n\
+         message M { google.protobuf.FieldMask mask = 1; }\n",
+    )
+    .unwrap();
+    let p = proto.to_str().unwrap();
+    let hex = run(&[
+        "encode",
+        "-s",
+        p,
+        "-m",
+        "M",
+        "--text",
+        r#"mask { paths: "payload.seconds.time_stamp" paths: "vehicle_id" }"#,
+    ]);
+    let r = run(&["decode", "-s", p, "-m", "M", hex.ok().trim_end()]);
+    assert!(
+        r.ok().contains("payload.seconds.time_stamp, vehicle_id"),
+        "{}",
+        r.stdout
+    );
+}
+
+// Issue 8, item 6: proto2 required fields.
+
+fn cast() -> String {
+    support::corpus("cast/chromecast_protobuf/cast_channel.proto")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn encode_warns_of_missing_required_fields_and_strict_refuses() {
+    let cast = cast();
+    let args = [
+        "encode",
+        "-s",
+        &cast,
+        "-m",
+        "CastMessage",
+        "--json",
+        r#"{"source_id":"sender-0","namespace":"urn:x-cast:com.google.cast.tp.heartbeat"}"#,
+    ];
+    let r = run(&args);
+    let hex = r.ok().trim_end().to_owned();
+    let back = run(&[
+        "decode",
+        "-s",
+        &cast,
+        "-m",
+        "CastMessage",
+        "-o",
+        "jsonl",
+        &hex,
+    ]);
+    assert!(
+        back.ok().contains("\"source_id\":\"sender-0\""),
+        "{}",
+        back.stdout
+    );
+    assert!(
+        r.stderr.contains(
+            "warning: --json lacks required fields: protocol_version, destination_id, payload_type"
+        ),
+        "{}",
+        r.stderr
+    );
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let r = run(&strict);
+    let err = r.fails_with(1);
+    assert!(
+        err.contains("lacks required fields: protocol_version"),
+        "{err}"
+    );
+    assert_eq!(r.stdout, "");
+}
+
+#[test]
+fn decode_tables_mark_missing_required_fields() {
+    let cast = cast();
+    let r = run(&["decode", "-s", &cast, "-m", "CastMessage", "120173"]);
+    let table = r.ok();
+    assert!(table.contains("(missing: a required field)"), "{table}");
+    assert!(table.contains("required string"), "{table}");
+    let r = run(&["describe", "-s", &cast, "CastMessage"]);
+    assert!(r.ok().contains("required"), "{}", r.stdout);
+}
+
+// Issue 8, item 7: describe shows the options that matter.
+
+#[test]
+fn describe_shows_packing_deprecation_json_names_and_custom_options() {
+    let api = support::corpus("esphome/aioesphomeapi/api.proto");
+    let api = api.to_str().unwrap();
+    let r = run(&["describe", "-s", api, "ExecuteServiceArgument"]);
+    let out = r.ok();
+    assert!(out.contains("unpacked, (fixed_vector) = true"), "{out}");
+    let r = run(&["describe", "-s", api, "HelloRequest"]);
+    assert!(r.ok().contains("options: (id) = 1"), "{}", r.stdout);
+    let mesh = support::corpus("meshtastic");
+    let mesh = mesh.to_str().unwrap();
+    let r = run(&["describe", "-s", mesh, "-I", mesh, "meshtastic.User"]);
+    assert!(r.ok().contains("deprecated = true"), "{}", r.stdout);
+    let dir = TempDir::new("json-name");
+    let proto = dir.path("j.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto2\";\nmessage J { optional int32 a_b = 1 [json_name = \"AB\", default = 7];\n repeated int32 c = 2 [packed = true]; }\n",
+    )
+    .unwrap();
+    let r = run(&["describe", "-s", proto.to_str().unwrap(), "J"]);
+    let out = r.ok();
+    assert!(out.contains("json_name = \"AB\""), "{out}");
+    assert!(out.contains("┆ 7 "), "{out}");
+    assert!(out.contains("packed"), "{out}");
+}
+
+// Issue 8, item 8: a message carried in a bytes field.
+
+const TESLA_CARRIED: &str = "32020803520612042a0208509a0310000102030405060708090a0b0c0d0e0f";
+
+fn tesla() -> String {
+    support::corpus("tesla/pkg/protocol/protobuf")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn bytes_as_shows_the_carried_message_in_every_form_and_encode_takes_it_back() {
+    let tesla = tesla();
+    let base = [
+        "decode",
+        "-s",
+        &tesla,
+        "-m",
+        "UniversalMessage.RoutableMessage",
+    ];
+    let carried = "protobuf_message_as_bytes=CarServer.Action";
+    // Without it: the bytes, and a hint that they parse as a message.
+    let mut args = base.to_vec();
+    args.push(TESLA_CARRIED);
+    let r = run(&args);
+    assert!(
+        r.ok()
+            .contains("(also parses as a message: --bytes-as protobuf_message_as_bytes=TYPE)"),
+        "{}",
+        r.stdout
+    );
+    // Table.
+    let mut args = base.to_vec();
+    args.extend(["--bytes-as", carried, TESLA_CARRIED]);
+    let table = run(&args);
+    assert!(table.ok().contains("bytes as Action"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("chargingSetLimitAction"),
+        "{}",
+        table.stdout
+    );
+    // Text: comments under the field, and the text reads back to the bytes.
+    let mut args = base.to_vec();
+    args.extend(["--bytes-as", carried, "-o", "text", TESLA_CARRIED]);
+    let text = run(&args);
+    assert!(
+        text.ok()
+            .contains("# as CarServer.Action:\n#   vehicleAction {"),
+        "{}",
+        text.stdout
+    );
+    let back = run(&[
+        "encode",
+        "-s",
+        &tesla,
+        "-m",
+        "UniversalMessage.RoutableMessage",
+        "--text",
+        &text.stdout,
+    ]);
+    assert_eq!(back.ok().trim_end(), TESLA_CARRIED);
+    // JSON: the object, the bytes under FIELD@bytes; encode takes it back.
+    let mut args = base.to_vec();
+    args.extend(["--bytes-as", carried, "-o", "json", TESLA_CARRIED]);
+    let json = run(&args);
+    let value: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(
+        value["protobuf_message_as_bytes"]["vehicleAction"]["chargingSetLimitAction"]["percent"],
+        80
+    );
+    assert_eq!(value["protobuf_message_as_bytes@bytes"], "EgQqAghQ");
+    let back = run_with(
+        &[
+            "encode",
+            "-s",
+            &tesla,
+            "-m",
+            "UniversalMessage.RoutableMessage",
+            "--bytes-as",
+            carried,
+        ],
+        json.stdout.as_bytes(),
+    );
+    assert_eq!(back.ok().trim_end(), TESLA_CARRIED);
+    // The same from a profile key.
+    let dir = TempDir::new("bytes-as-profile");
+    let profile = dir.path("commander.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "schema = [{tesla:?}]\nresponse = \"UniversalMessage.RoutableMessage\"\n[bytes_as]\n\"protobuf_message_as_bytes\" = \"CarServer.Action\"\n"
+        ),
+    )
+    .unwrap();
+    let r = run(&[
+        "--profile",
+        profile.to_str().unwrap(),
+        "decode",
+        TESLA_CARRIED,
+    ]);
+    assert!(r.ok().contains("bytes as Action"), "{}", r.stdout);
+    // A path that is not a bytes field is a usage error.
+    let mut args = base.to_vec();
+    args.extend(["--bytes-as", "uuid.x=CarServer.Action", TESLA_CARRIED]);
+    let err = run(&args);
+    assert!(
+        err.fails_with(2).contains("--bytes-as uuid.x"),
+        "{}",
+        err.stderr
+    );
+}
+
+// Issue 8, item 9: --raw guesses only when plausible.
+
+#[test]
+fn raw_guesses_skip_keys_and_uuids_and_can_be_chosen() {
+    // field 5: a 16-byte UUID; field 6: small packed numbers.
+    let hex = "2a10a3b6e5f1c2d94e7b8f01a6c3d2e5f437320401050302";
+    let r = run(&["decode", "--raw", "-o", "text", hex]);
+    let text = r.ok();
+    let uuid_line = text.lines().find(|l| l.starts_with("5:")).unwrap();
+    assert!(!uuid_line.contains('#'), "{text}");
+    assert!(text.contains("# packed varints? [1, 5, 3, 2]"), "{text}");
+    let r = run(&["decode", "--raw", "-o", "text", "--guess", "none", hex]);
+    assert!(!r.ok().contains('#'), "{}", r.stdout);
+    let r = run(&["decode", "--raw", "-o", "text", "--guess", "all", hex]);
+    let uuid_line = r
+        .ok()
+        .lines()
+        .find(|l| l.starts_with("5:"))
+        .unwrap()
+        .to_owned();
+    assert!(uuid_line.contains("# packed"), "{}", r.stdout);
+}
+
+// Issue 8, item 10: a profile from the current directory is said.
+
+#[test]
+fn a_profile_in_the_current_directory_is_named_once_unless_quiet() {
+    let dir = TempDir::new("cwd-profile");
+    std::fs::write(
+        dir.path("commander.toml"),
+        "response = \"cvp.CommandMessage\"\n",
+    )
+    .unwrap();
+    let mut cmd = commander();
+    cmd.current_dir(&dir.0)
+        .args(["decode", "-o", "jsonl", "0a0161"]);
+    let r = run_cmd(&mut cmd, b"");
+    assert_eq!(r.ok(), "{\"message_id\":\"a\"}\n");
+    assert_eq!(
+        r.stderr.matches("note: using ./commander.toml").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    let mut cmd = commander();
+    cmd.current_dir(&dir.0)
+        .args(["-q", "decode", "-o", "jsonl", "0a0161"]);
+    let r = run_cmd(&mut cmd, b"");
+    assert_eq!(r.ok(), "{\"message_id\":\"a\"}\n");
+    assert_eq!(r.stderr, "");
+}
+
+// Issue 8, item 11: exit statuses in --help and the man page.
+
+#[test]
+fn exit_statuses_are_in_help_and_man_pages() {
+    for args in [
+        vec!["--help"],
+        vec!["decode", "--help"],
+        vec!["encode", "-h"],
+    ] {
+        let r = run(&args);
+        assert!(
+            r.ok().contains("Exit status:\n  0  success")
+                && r.stdout.contains("  2  a usage error"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    for args in [vec!["man"], vec!["man", "decode"]] {
+        let r = run(&args);
+        assert!(
+            r.ok()
+                .contains(".SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\nsuccess"),
+            "{args:?}"
+        );
+        assert!(!r.stdout.contains(".SH EXTRA"), "{args:?}");
+    }
+}
+
+// Issue 8, item 12: smaller things.
+
+#[test]
+fn a_short_typo_suggests_the_closest_names_first() {
+    let r = run(&["decode", "-m", "CommandRespnse", "08"]);
+    let err = r.fails_with(2);
+    assert!(
+        err.contains("did you mean 'cvp.CommandResponseMessage' or 'cvp.CommandMessage'?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn enum_numbers_in_json() {
+    let hex = run(&[
+        "encode",
+        "-m",
+        "CommandMessage",
+        "--json",
+        r#"{"subtype":"ENGINE_START","priority":"HIGH"}"#,
+    ]);
+    let hex = hex.ok().trim_end().to_owned();
+    let r = run(&["decode", "-m", "CommandMessage", "-o", "jsonl", &hex]);
+    assert_eq!(
+        r.ok(),
+        "{\"subtype\":\"ENGINE_START\",\"priority\":\"HIGH\"}\n"
+    );
+    let r = run(&[
+        "decode",
+        "-m",
+        "CommandMessage",
+        "-o",
+        "jsonl",
+        "--enum-numbers",
+        &hex,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(r.ok()).unwrap();
+    assert_eq!(v["subtype"], 1);
+    assert!(v["priority"].is_number(), "{v}");
+}
+
+#[test]
+fn encode_and_decode_both_read_file() {
+    let dir = TempDir::new("file-flag");
+    let json = dir.path("m.json");
+    std::fs::write(&json, "{\"message_id\":\"a\"}\n").unwrap();
+    let r = run(&[
+        "encode",
+        "-m",
+        "CommandMessage",
+        "--file",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(r.ok(), "0a0161\n");
+    let r = run(&["encode", "-m", "CommandMessage", json.to_str().unwrap()]);
+    assert_eq!(r.ok(), "0a0161\n");
+    let hex = dir.path("m.hex");
+    std::fs::write(&hex, "0a0161\n").unwrap();
+    let r = run(&[
+        "decode",
+        "-m",
+        "CommandMessage",
+        "-o",
+        "jsonl",
+        "--file",
+        hex.to_str().unwrap(),
+    ]);
+    assert_eq!(r.ok(), "{\"message_id\":\"a\"}\n");
+}

@@ -132,9 +132,18 @@ impl BytesAs {
                             Err(e) => error = Some(format!("{e:#}")),
                         }
                     });
-                    map.insert(format!("{key}{BYTES_KEY_SUFFIX}"), original);
+                    // Right after the field itself.
+                    let at = map
+                        .keys()
+                        .position(|k| *k == key)
+                        .map_or(map.len(), |i| i + 1);
+                    map.shift_insert(at, format!("{key}{BYTES_KEY_SUFFIX}"), original);
                     if let Some(e) = error {
-                        map.insert(format!("{key}{ERROR_KEY_SUFFIX}"), Json::String(e));
+                        map.shift_insert(
+                            at + 1,
+                            format!("{key}{ERROR_KEY_SUFFIX}"),
+                            Json::String(e),
+                        );
                     }
                 }
                 Kind::Message(m)

@@ -35,6 +35,12 @@ pub trait Source {
     fn header(&self) -> &[&str];
     /// Calls `row` with each row in order (as many cells as titles).
     fn rows<'s>(&'s self, row: &mut dyn FnMut(Vec<Cell<'s>>) -> io::Result<()>) -> io::Result<()>;
+
+    /// The same content as plain text, shown (wrapped) instead of the table
+    /// where the table cannot be made narrow enough.
+    fn text(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Columns other than the last are never wider than this (longer text wraps).
@@ -122,7 +128,13 @@ fn measure(source: &dyn Source, max: Option<usize>) -> io::Result<Vec<usize>> {
         match row.get(last) {
             Some(Cell::Text(t)) => last_width = last_width.max(text_width(t)),
             Some(Cell::Nested(inner)) => {
-                last_width = last_width.max(total(&measure(inner.as_ref(), avail)?));
+                let mut w = total(&measure(inner.as_ref(), avail)?);
+                if let Some(a) = avail.filter(|a| w > *a) {
+                    if let Some(t) = inner.text() {
+                        w = text_width(&t).min(a);
+                    }
+                }
+                last_width = last_width.max(w);
             }
             None => {}
         }
@@ -168,8 +180,17 @@ fn draw(
             match cell {
                 Cell::Text(t) => texts.push(wrap(&t, widths[i])),
                 Cell::Nested(inner) if i == last => {
-                    texts.push(Vec::new());
-                    nested = Some(inner);
+                    let inner_widths = measure(inner.as_ref(), Some(widths[i]))?;
+                    match inner.text() {
+                        // Too wide even narrowed: its text, wrapped.
+                        Some(t) if total(&inner_widths) > widths[i] => {
+                            texts.push(wrap(t.trim_end_matches('\n'), widths[i]));
+                        }
+                        _ => {
+                            texts.push(Vec::new());
+                            nested = Some((inner, inner_widths));
+                        }
+                    }
                 }
                 // Only the last column holds tables: draw others as text.
                 Cell::Nested(inner) => {
@@ -188,7 +209,7 @@ fn draw(
 fn draw_lines(
     cells: &[Vec<String>],
     widths: &[usize],
-    nested: Option<Box<dyn Source + '_>>,
+    nested: Option<(Box<dyn Source + '_>, Vec<usize>)>,
     line: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut k = 0;
@@ -223,9 +244,8 @@ fn draw_lines(
             buf.push('│');
             line(&buf)
         };
-    if let Some(inner) = nested {
-        let last = widths.len() - 1;
-        write(inner.as_ref(), Some(widths[last]), &mut |l| {
+    if let Some((inner, inner_widths)) = nested {
+        draw(inner.as_ref(), &inner_widths, &mut |l| {
             row_line(k, Some(l), line)?;
             k += 1;
             Ok(())

@@ -146,6 +146,10 @@ impl Source for MessageRows<'_> {
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
         message_rows(self.msg, self.opts, self.depth, &self.path, row)
     }
+
+    fn text(&self) -> Option<String> {
+        Some(crate::render::text::to_text(self.msg))
+    }
 }
 
 fn message_rows<'m>(
@@ -273,6 +277,19 @@ struct OwnedRows<'a> {
 impl Source for OwnedRows<'_> {
     fn header(&self) -> &[&str] {
         &["#", "field", "type", "value"]
+    }
+
+    fn text(&self) -> Option<String> {
+        let mut out = String::new();
+        let mut text = String::new();
+        let opts = crate::render::text::TextOptions::default();
+        crate::render::text::write_msg(&self.msg, 0, &opts, &mut text, &mut |t| {
+            out.push_str(t);
+            t.clear();
+            Ok(())
+        })
+        .ok()?;
+        Some(out)
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
@@ -754,6 +771,16 @@ struct RawRows<'b> {
 impl Source for RawRows<'_> {
     fn header(&self) -> &[&str] {
         &["#", "wire", "value"]
+    }
+
+    fn text(&self) -> Option<String> {
+        let opts = raw::TextOptions {
+            guess: self.opts.guess,
+            cap: Some(CELL_BYTES),
+        };
+        let mut out = String::new();
+        raw::append_text(self.buf, 0, self.depth, &opts, &mut out);
+        Some(out)
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
