@@ -165,9 +165,14 @@ fn split<'a>(
         } else if matches!(field.kind(), Kind::Message(_)) {
             s.groups.push(Group::Messages { field, items });
         } else {
-            // Every value must decode (UTF-8, lengths): check them now.
+            // Every value must decode (UTF-8, lengths): check them now
+            // (bytes need no more than their framing: no copy).
             let mut ok = true;
-            for_each_scalar(&field, slice, &mut |_| {}, &mut ok);
+            if matches!(field.kind(), Kind::Bytes) {
+                for_each_bytes(slice, &mut |_| {}, &mut ok);
+            } else {
+                for_each_scalar(&field, slice, &mut |_| {}, &mut ok);
+            }
             if !ok {
                 return Err(());
             }
@@ -315,6 +320,29 @@ impl Group<'_> {
     pub fn for_each_scalar(&self, f: &mut dyn FnMut(Value), ok: &mut bool) {
         if let Group::Scalars { field, bytes } = self {
             for_each_scalar(field, bytes, f, ok);
+        }
+    }
+}
+
+impl<'a> Group<'a> {
+    /// Calls `f` with each value of a bytes field, borrowed (a value may be
+    /// most of a large message: it is never copied).
+    pub fn for_each_bytes(&self, f: &mut dyn FnMut(&'a [u8]), ok: &mut bool) {
+        if let Group::Scalars { bytes, .. } = self {
+            for_each_bytes(bytes, f, ok);
+        }
+    }
+}
+
+fn for_each_bytes<'a>(bytes: &'a [u8], f: &mut dyn FnMut(&'a [u8]), ok: &mut bool) {
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match read_field(bytes, &mut pos) {
+            Some(w) if w.wire_type == WireType::Len => f(w.value),
+            _ => {
+                *ok = false;
+                return;
+            }
         }
     }
 }

@@ -343,14 +343,26 @@ impl Source for OwnedRows<'_> {
                     let kind = field.kind();
                     let mut values = Vec::new();
                     let mut ok = true;
-                    group.for_each_scalar(
-                        &mut |v| {
-                            if large::shown(field, &v) {
-                                values.push(display_value(&kind, &v, false, depth));
-                            }
-                        },
-                        &mut ok,
-                    );
+                    if matches!(kind, Kind::Bytes) {
+                        // Borrowed, and shown capped: never copied whole.
+                        group.for_each_bytes(
+                            &mut |b| {
+                                if field.is_list() || field.supports_presence() || !b.is_empty() {
+                                    values.push(display_bytes(b, CELL_BYTES));
+                                }
+                            },
+                            &mut ok,
+                        );
+                    } else {
+                        group.for_each_scalar(
+                            &mut |v| {
+                                if large::shown(field, &v) {
+                                    values.push(display_value(&kind, &v, false, depth));
+                                }
+                            },
+                            &mut ok,
+                        );
+                    }
                     if values.is_empty() && !field.is_list() {
                         continue;
                     }

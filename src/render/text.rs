@@ -167,6 +167,25 @@ fn write_msg_at(
                     spill(out)?;
                 }
             }
+            Group::Scalars { field, .. }
+                if matches!(field.kind(), Kind::Bytes)
+                    && opts
+                        .bytes_as
+                        .is_none_or(|b| b.for_field(path, field).is_none()) =>
+            {
+                // Borrowed, escaped straight into the output: never copied.
+                let name = text_name(field);
+                let mut ok = true;
+                group.for_each_bytes(
+                    &mut |b| {
+                        if field.is_list() || field.supports_presence() || !b.is_empty() {
+                            pad(out, indent);
+                            let _ = writeln!(out, "{name}: \"{}\"", c_escape(b));
+                        }
+                    },
+                    &mut ok,
+                );
+            }
             Group::Scalars { field, .. } => {
                 let (name, kind) = (text_name(field), field.kind());
                 let at = FieldAt { field, path };
