@@ -272,7 +272,8 @@ fn line_width(line: &str) -> usize {
     line.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
-/// `text`'s lines, each broken into pieces no wider than `width`.
+/// `text`'s lines, each broken into pieces no wider than `width`: after a
+/// space when there is one in the second half of the piece, else anywhere.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for l in text.split('\n') {
@@ -280,18 +281,30 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             out.push(l.to_owned());
             continue;
         }
-        let mut piece = String::new();
-        let mut w = 0;
-        for c in l.chars() {
-            let cw = c.width().unwrap_or(0);
-            if w + cw > width && !piece.is_empty() {
-                out.push(std::mem::take(&mut piece));
-                w = 0;
+        let mut rest: &str = l;
+        while line_width(rest) > width {
+            // The longest prefix that fits, in bytes.
+            let mut w = 0;
+            let mut fit = 0;
+            for (i, c) in rest.char_indices() {
+                let cw = c.width().unwrap_or(0);
+                if w + cw > width {
+                    break;
+                }
+                w += cw;
+                fit = i + c.len_utf8();
             }
-            piece.push(c);
-            w += cw;
+            if fit == 0 {
+                fit = rest.chars().next().map_or(rest.len(), char::len_utf8);
+            }
+            let cut = match rest[..fit].rfind(' ') {
+                Some(sp) if sp >= fit / 2 && sp > 0 => sp + 1,
+                _ => fit,
+            };
+            out.push(rest[..cut].trim_end().to_owned());
+            rest = &rest[cut..];
         }
-        out.push(piece);
+        out.push(rest.to_owned());
     }
     out
 }
