@@ -41,7 +41,9 @@
 # Installs what is missing: Debian packages protobuf-compiler, time, xxd (apt-get, as
 # root or through sudo) and the pinned `protobuf` from benches/requirements.txt into
 # target/bench-venv. Data goes to target/bench-data/; the Markdown table to
-# target/bench-data/hostile_sizes.md. Exits 1 when a check fails or commander fails.
+# target/bench-data/hostile_sizes.md (hostile_sizes-quick.md with QUICK=1, so a quick
+# check does not overwrite the figures of a full run). Exits 1 when a check fails or
+# commander fails.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -131,7 +133,8 @@ FAILED=0
 
 # `row ID GROUP LABEL BYTES INPUT PEER_ROW [PEER...]`: one line of the table. BYTES is
 # the message (decode) or the JSON text (encode), for the RSS ratio; the peers shown
-# are those measured under PEER_ROW (default: this row).
+# are those named PEER... measured under PEER_ROW (a row of its own, or a shared id
+# when one peer run stands for several rows).
 row() {
     local id=$1 group=$2 label=$3 bytes=$4 input=$5 peer_row=$6 p peers=""
     shift 6
@@ -167,20 +170,20 @@ measure() {
         record "{\"tag\": \"run\", \"row\": $(js "$row"), \"tool\": $(js "$tool"), \"rep\": $i, \"wall\": $wall, \"kib\": $kib, \"rc\": $rc, \"status\": \"$status\", \"limit\": $limit, \"mem_limit_mb\": $MEM_LIMIT_MB}"
         log "  $row $tool: $status ${wall}s $((kib / 1024)) MiB"
         if [ "$status" != ok ]; then
-            [ "$tool" = old ] || { log "  $(head -c 300 stderr.txt)"; }
-            [ "$tool" = commander ] && FAILED=1
+            if [ "$tool" != old ]; then log "  $(head -c 300 stderr.txt)"; fi
+            if [ "$tool" = commander ]; then FAILED=1; fi
             break
         fi
     done
 }
-# The three tools on one row: commander, the old binary, then each `NAME=CMD` peer
-# (a string run by bash -c, with stdin from STDIN).
+# `both ROW STDIN ARGS...`: commander ARGS, then the old binary ARGS (when OLD is set).
 both() {
     local row=$1 in=$2
     shift 2
     measure "$row" commander "$in" "$BIN" "$@"
     [ -z "$OLDBIN" ] || measure "$row" old "$in" "$OLDBIN" "$@"
 }
+# `peer ROW NAME STDIN CMD...`: a peer, recorded under NAME.
 peer() {
     local row=$1 name=$2 in=$3
     shift 3
@@ -336,6 +339,8 @@ fi
 note "Case 1 entries: $RAW_SHAPE (RAW_SHAPE). Checks run the measured commander once more, its output to a file. The old binary and the peers are not checked."
 note "Total run time of the script: $((SECONDS - START)) s."
 rm -f time.txt stderr.txt
-"$PY" "$G" report "$RES" "$DATA/hostile_sizes.md" || FAILED=1
-log "table written to $DATA/hostile_sizes.md; raw results in $RES"
+MD=$DATA/hostile_sizes.md
+[ "$QUICK" != 1 ] || MD=$DATA/hostile_sizes-quick.md
+"$PY" "$G" report "$RES" "$MD" || FAILED=1
+log "table written to $MD; raw results in $RES"
 exit $FAILED
