@@ -849,3 +849,32 @@ fn encode_and_decode_both_read_file() {
     ]);
     assert_eq!(r.ok(), "{\"message_id\":\"a\"}\n");
 }
+
+/// Out of memory is an error too (issue 8, item 2): under a 60 MB address
+/// space limit, a 30 MB message's JSON cannot be made; commander says so and
+/// exits with status 1, without std's abort and its note about backtraces.
+#[cfg(target_os = "linux")]
+#[test]
+fn running_out_of_memory_is_an_error_not_an_abort() {
+    let n = 30 << 20;
+    let mut msg = vec![0x1a, 0x01, b'X', 0xba, 0x01];
+    prost::encoding::encode_varint(n as u64, &mut msg);
+    msg.resize(msg.len() + n, 0);
+    let mut hex = hex::encode(&msg);
+    hex.push('\n');
+    let bin = std::env::var_os("COMMANDER_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_commander").into(),
+        std::path::PathBuf::from,
+    );
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "ulimit -v 60000 && exec \"$0\" decode -m VehicleTelemetryMessage -o json",
+    ])
+    .arg(bin)
+    .env("RUST_BACKTRACE", "1");
+    let r = run_cmd(&mut cmd, hex.as_bytes());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("error: out of memory"), "{}", r.stderr);
+    assert!(!r.stderr.contains("backtrace"), "{}", r.stderr);
+}

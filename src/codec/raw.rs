@@ -435,13 +435,30 @@ pub fn capped(data: &[u8], cap: Option<usize>) -> (&[u8], Option<usize>) {
 /// neither text nor a message appear as hex strings; 64-bit values beyond
 /// 2^53 as decimal strings.
 pub fn write_json(buf: &[u8], pretty: bool, out: &mut Vec<u8>) {
-    Json { pretty, out }.object(buf, 0, 0);
+    let _ = write_json_flushing(buf, pretty, out, &mut |_| Ok(()));
+}
+
+/// [`write_json`], handing `out` to `flush` whenever it has grown large.
+pub fn write_json_flushing(
+    buf: &[u8],
+    pretty: bool,
+    out: &mut Vec<u8>,
+    flush: &mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    Json { pretty, out, flush }.object(buf, 0, 0)
 }
 
 /// JSON output: `level` is the indentation, `depth` the nesting of messages.
 struct Json<'o> {
     pretty: bool,
     out: &'o mut Vec<u8>,
+    flush: &'o mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+}
+
+/// Field number and offset packed in 8 bytes, so sorting orders by number
+/// and keeps the wire order of each number (offsets up to 32 GiB).
+fn index_key(number: u32, at: usize) -> u64 {
+    (u64::from(number) << 35) | at as u64
 }
 
 impl Json<'_> {
@@ -454,24 +471,29 @@ impl Json<'_> {
         }
     }
 
-    fn object(&mut self, buf: &[u8], depth: usize, level: usize) {
+    fn object(&mut self, buf: &[u8], depth: usize, level: usize) -> std::io::Result<()> {
         // Fields in number order, keeping the wire order of each number's
         // values: an index of the fields, sorted, not a tree.
-        let mut index: Vec<(u32, usize)> = Vec::new();
+        let mut index: Vec<u64> = Vec::new();
         let mut fields = Fields::at_depth(buf, depth);
         loop {
             let at = fields.offset();
             match fields.next() {
-                Some(Ok(f)) => index.push((f.number, at)),
+                Some(Ok(f)) => index.push(index_key(f.number, at)),
                 _ => break,
             }
         }
-        index.sort_by_key(|(n, _)| *n);
+        index.sort_unstable();
+        let number_of = |k: u64| (k >> 35) as u32;
+        let offset_of = |k: u64| (k & ((1 << 35) - 1)) as usize;
         self.out.push(b'{');
         let mut i = 0;
         while i < index.len() {
-            let number = index[i].0;
-            let run = index[i..].iter().take_while(|(n, _)| *n == number).count();
+            let number = number_of(index[i]);
+            let run = index[i..]
+                .iter()
+                .take_while(|k| number_of(**k) == number)
+                .count();
             if i > 0 {
                 self.out.push(b',');
             }
@@ -484,15 +506,18 @@ impl Json<'_> {
                 self.out.push(b'[');
             }
             let value_level = if run > 1 { level + 2 } else { level + 1 };
-            for (k, (_, at)) in index[i..i + run].iter().enumerate() {
+            for (k, key) in index[i..i + run].iter().enumerate() {
                 if k > 0 {
                     self.out.push(b',');
                 }
                 if run > 1 {
                     self.newline(value_level);
                 }
-                if let Some(Ok(f)) = Fields::at_depth(&buf[*at..], depth).next() {
-                    self.value(f.value, depth, value_level);
+                if let Some(Ok(f)) = Fields::at_depth(&buf[offset_of(*key)..], depth).next() {
+                    self.value(f.value, depth, value_level)?;
+                }
+                if self.out.len() >= TEXT_PIECE {
+                    (self.flush)(self.out)?;
                 }
             }
             if run > 1 {
@@ -505,9 +530,10 @@ impl Json<'_> {
             self.newline(level);
         }
         self.out.push(b'}');
+        Ok(())
     }
 
-    fn value(&mut self, value: RawValue<'_>, depth: usize, level: usize) {
+    fn value(&mut self, value: RawValue<'_>, depth: usize, level: usize) -> std::io::Result<()> {
         match value {
             RawValue::Varint(v) | RawValue::I64(v) => {
                 if v <= 1u64 << 53 {
@@ -523,7 +549,7 @@ impl Json<'_> {
                 LenReading::Text(s) => {
                     serde_json::to_writer(&mut *self.out, s).expect("writing to a Vec");
                 }
-                LenReading::Message => self.object(data, depth + 1, level),
+                LenReading::Message => return self.object(data, depth + 1, level),
                 LenReading::Bytes => {
                     self.out.push(b'"');
                     let start = self.out.len();
@@ -532,8 +558,9 @@ impl Json<'_> {
                     self.out.push(b'"');
                 }
             },
-            RawValue::Group(data) => self.object(data, depth + 1, level),
+            RawValue::Group(data) => return self.object(data, depth + 1, level),
         }
+        Ok(())
     }
 }
 

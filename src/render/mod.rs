@@ -304,9 +304,19 @@ impl Renderer {
                         text_piece(&mut text, out)?;
                     }
                     Format::Json | Format::Jsonl => {
-                        let buf = out.buf();
-                        raw::write_json(bytes, self.format == Format::Json, buf);
-                        buf.push(b'\n');
+                        let mut piece = Vec::new();
+                        let mut flush = |p: &mut Vec<u8>| {
+                            out.buf().append(p);
+                            out.spill()
+                        };
+                        raw::write_json_flushing(
+                            bytes,
+                            self.format == Format::Json,
+                            &mut piece,
+                            &mut flush,
+                        )?;
+                        piece.push(b'\n');
+                        flush(&mut piece)?;
                     }
                 }
             }
