@@ -238,6 +238,28 @@ pub fn missing_required(msg: &DynamicMessage) -> Vec<String> {
     out
 }
 
+/// Can a message of this type (or one it holds) lack a required field?
+/// False for every proto3 schema: the check is then skipped.
+pub fn may_lack_required(desc: &MessageDescriptor) -> bool {
+    let mut seen: Vec<String> = Vec::new();
+    let mut stack = vec![desc.clone()];
+    while let Some(m) = stack.pop() {
+        if seen.iter().any(|s| s == m.full_name()) {
+            continue;
+        }
+        seen.push(m.full_name().to_owned());
+        for f in m.fields() {
+            if f.cardinality() == prost_reflect::Cardinality::Required {
+                return true;
+            }
+            if let Kind::Message(inner) = f.kind() {
+                stack.push(inner);
+            }
+        }
+    }
+    false
+}
+
 /// Finds a field by proto name or JSON name.
 pub fn find_field(m: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> {
     m.get_field_by_name(name)

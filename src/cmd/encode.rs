@@ -61,6 +61,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         format: args.format,
         framing,
         strict: args.strict,
+        check_required: crate::value::may_lack_required(&desc),
         bytes_as,
         out: super::StreamOut::new(),
         held: None,
@@ -124,6 +125,8 @@ struct Encoder {
     out: super::StreamOut,
     /// Refuse messages lacking required fields (else warn).
     strict: bool,
+    /// The type can lack required fields (none in proto3: no check).
+    check_required: bool,
     /// Messages carried in bytes fields, given as JSON objects.
     bytes_as: Option<&'static BytesAs>,
     /// Binary without framing: the one message, written at the end.
@@ -166,7 +169,11 @@ impl Encoder {
                     .fail(anyhow!("--set {s}: {e}").context(format!("cannot encode {origin}")));
             }
         }
-        let missing = crate::value::missing_required(&msg);
+        let missing = if self.check_required {
+            crate::value::missing_required(&msg)
+        } else {
+            Vec::new()
+        };
         if !missing.is_empty() {
             let what = format!(
                 "{origin} lacks required field{}: {}",
@@ -256,7 +263,11 @@ impl Encoder {
         let mut pending = String::new();
         let (mut pending_line, mut pending_col) = (1usize, 1usize);
         let mut lines_read = 0usize;
-        let mut scan = JsonScan::default();
+        // Once a value is found spread over lines, where values may end is
+        // tracked by a scan of each new line, and parsing waits for one:
+        // parsing the value again at each line would be quadratic. Lines
+        // that hold whole values (JSON Lines) are parsed at once.
+        let mut scan: Option<JsonScan> = None;
         loop {
             let before = pending.len();
             let n = reader
@@ -269,11 +280,11 @@ impl Encoder {
                     pending.drain(..before);
                     (pending_line, pending_col) = (lines_read, 1);
                 }
-                // Parse only when a value may have ended: parsing a value
-                // spread over many lines again at each line is quadratic.
                 let from = pending.len() - n;
-                if !scan.scan(&pending.as_bytes()[from..]) {
-                    continue;
+                if let Some(scan) = &mut scan {
+                    if !scan.scan(&pending.as_bytes()[from..]) {
+                        continue;
+                    }
                 }
             }
             let mut parsed: Vec<(usize, Result<DynamicMessage>)> = Vec::new();
@@ -309,8 +320,13 @@ impl Encoder {
             (pending_line, pending_col) =
                 advance((pending_line, pending_col), &pending[..consumed]);
             pending.drain(..consumed);
-            scan = JsonScan::default();
-            scan.scan(pending.as_bytes());
+            scan = if pending.trim().is_empty() {
+                None
+            } else {
+                let mut s = JsonScan::default();
+                s.scan(pending.as_bytes());
+                Some(s)
+            };
             for (line, outcome) in parsed {
                 match outcome {
                     Ok(m) => self.emit(m, &format!("the value on line {line}"))?,
