@@ -58,7 +58,7 @@ complete -c commander -n "__fish_commander_using_subcommand interactive" -s h -l
 complete -c commander -n "__fish_commander_using_subcommand encode" -s m -l message -d 'Message type to encode (full name or unique short name)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l json -d 'The message as JSON (proto3 JSON mapping)' -r
 complete -c commander -n "__fish_commander_using_subcommand encode" -l text -d 'The message in protobuf text format' -r
-complete -c commander -n "__fish_commander_using_subcommand encode" -l file -d 'Read messages from PATH (\'-\' for stdin), as for decode' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -l file -d 'Read from PATH (\'-\' for stdin), as for decode' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -s i -l input -d 'What FILE or stdin holds' -r -f -a "auto\t'JSON if the input starts with \'{\', else text format'
 json\t''
 text\t''"
@@ -123,9 +123,9 @@ complete -c commander -n "__fish_commander_using_subcommand describe" -l profile
 complete -c commander -n "__fish_commander_using_subcommand describe" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand send" -s m -l message -d 'Message type to send (default: the profile\'s command type)' -r
-complete -c commander -n "__fish_commander_using_subcommand send" -l json -d 'The command as JSON' -r
-complete -c commander -n "__fish_commander_using_subcommand send" -l text -d 'The command in text format' -r
-complete -c commander -n "__fish_commander_using_subcommand send" -l file -d 'Read the command from PATH (\'-\' for stdin), as for decode' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l json -d 'The message as JSON (proto3 JSON mapping)' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l text -d 'The message in protobuf text format' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l file -d 'Read from PATH (\'-\' for stdin), as for decode' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l set -d 'Set a field: FIELD.PATH=VALUE (repeatable, as for encode)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l topic -d 'Topic to publish to (default: the profile\'s command_topic)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l response-topic -d 'Topic the reply comes on (default: the profile\'s response_topic)' -r

@@ -157,24 +157,8 @@ pub struct EncodeArgs {
     #[arg(short = 'm', long = "message", value_name = "TYPE")]
     pub message: Option<String>,
 
-    /// The message as JSON (proto3 JSON mapping)
-    #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "file"])]
-    pub json: Option<String>,
-
-    /// The message in protobuf text format
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["json", "file"])]
-    pub text: Option<String>,
-
-    /// Read messages from FILE ('-' for stdin); default stdin
-    ///
-    /// JSON (one value, JSON Lines or concatenated values: one message each)
-    /// or text format (one message). Also given as --file FILE.
-    #[arg(value_name = "FILE", conflicts_with = "file_flag")]
-    pub file: Option<PathBuf>,
-
-    /// Read messages from PATH ('-' for stdin), as for decode
-    #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
-    pub file_flag: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: MessageInput,
 
     /// What FILE or stdin holds
     #[arg(short = 'i', long = "input", value_enum, default_value_t = EncodeInput::Auto)]
@@ -217,9 +201,33 @@ pub struct EncodeArgs {
     pub bytes_as: Vec<String>,
 }
 
-impl EncodeArgs {
+/// Where the message(s) to encode or send come from.
+#[derive(Debug, Args)]
+pub struct MessageInput {
+    /// The message as JSON (proto3 JSON mapping)
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "file"])]
+    pub json: Option<String>,
+
+    /// The message in protobuf text format
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["json", "file"])]
+    pub text: Option<String>,
+
+    /// Read from FILE ('-' for stdin); default stdin
+    ///
+    /// JSON or text format. encode reads a stream of JSON values (JSON Lines
+    /// or concatenated: one message each) or one text-format message; send
+    /// reads one message. Also given as --file FILE.
+    #[arg(value_name = "FILE", conflicts_with = "file_flag")]
+    pub file: Option<PathBuf>,
+
+    /// Read from PATH ('-' for stdin), as for decode
+    #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
+    pub file_flag: Option<PathBuf>,
+}
+
+impl MessageInput {
     /// The input file, given as FILE or --file FILE.
-    pub fn input_file(&self) -> Option<&std::path::Path> {
+    pub fn file(&self) -> Option<&std::path::Path> {
         self.file.as_deref().or(self.file_flag.as_deref())
     }
 }
@@ -304,21 +312,8 @@ pub struct SendArgs {
     #[arg(short = 'm', long = "message", value_name = "TYPE")]
     pub message: Option<String>,
 
-    /// The command as JSON
-    #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "file"])]
-    pub json: Option<String>,
-
-    /// The command in text format
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["json", "file"])]
-    pub text: Option<String>,
-
-    /// Read the command from FILE ('-' for stdin; JSON or text format)
-    #[arg(value_name = "FILE", conflicts_with = "file_flag")]
-    pub file: Option<PathBuf>,
-
-    /// Read the command from PATH ('-' for stdin), as for decode
-    #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
-    pub file_flag: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: MessageInput,
 
     /// Set a field: FIELD.PATH=VALUE (repeatable, as for encode)
     #[arg(long = "set", value_name = "FIELD.PATH=VALUE")]
@@ -353,13 +348,6 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub broker: BrokerArgs,
-}
-
-impl SendArgs {
-    /// The input file, given as FILE or --file FILE.
-    pub fn input_file(&self) -> Option<&std::path::Path> {
-        self.file.as_deref().or(self.file_flag.as_deref())
-    }
 }
 
 #[derive(Debug, Args)]

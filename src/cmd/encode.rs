@@ -68,18 +68,18 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         count: 0,
     };
 
-    if let Some(json) = &args.json {
+    if let Some(json) = &args.source.json {
         match enc.parse_json(json) {
             Ok(m) => enc.emit(m, "--json")?,
             Err(e) => enc.fail(e.context("cannot read --json"))?,
         }
-    } else if let Some(text) = &args.text {
+    } else if let Some(text) = &args.source.text {
         match parse_text(&desc, text) {
             Ok(m) => enc.emit(m, "--text")?,
             Err(e) => enc.fail(e.context("cannot read --text"))?,
         }
     } else {
-        let (reader, name): (Box<dyn Read>, String) = match args.input_file() {
+        let (reader, name): (Box<dyn Read>, String) = match args.source.file() {
             None => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
             Some(p) if p.as_os_str() == "-" => (super::stdin_reader(STDIN_WAIT), "stdin".into()),
             Some(p) => (

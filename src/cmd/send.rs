@@ -139,13 +139,13 @@ fn print_reply(
 
 /// The command as given: --json, --text, a file or stdin (one message).
 fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<DynamicMessage> {
-    if let Some(json) = &args.json {
+    if let Some(json) = &args.source.json {
         return message_from_json(desc, json).context("cannot read --json");
     }
-    if let Some(text) = &args.text {
+    if let Some(text) = &args.source.text {
         return message_from_text(desc, text).context("cannot read --text");
     }
-    let text = match args.input_file() {
+    let text = match args.source.file() {
         None => return Ok(DynamicMessage::new(desc.clone())),
         Some(p) if p.as_os_str() == "-" => {
             let mut s = String::new();
