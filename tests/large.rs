@@ -140,3 +140,48 @@ fn large_non_canonical_messages_are_decoded_whole() {
     assert!(matches!(opened, Msg::Decoded(_)));
     assert!(text_of(&opened).contains("vehicle_id: \"las\""));
 }
+
+/// A large JSON value is encoded a field at a time (map entries and list
+/// elements on their own): the bytes must be the whole path's, for every
+/// kind of field.
+#[test]
+fn large_json_values_encode_a_field_at_a_time_to_the_same_bytes() {
+    use commander::render::{JsonOptions, JsonWriter};
+    use commander::wire::from_json::{SPLIT_JSON, encode_large};
+    let schema = Schema::builtin().unwrap();
+    let mut split = 0;
+    for name in [
+        "cvp.VehicleTelemetryMessage",
+        "cvp.HighSpeedTelemetryMessage",
+        "cvp.CommandResponseMessage",
+        "cvp.VehicleEventMessage",
+    ] {
+        let desc = schema.message(name).unwrap();
+        for seed in 0..2 {
+            let Some(bytes) = big(&desc, seed, 2 * SPLIT) else {
+                continue;
+            };
+            let mut json = Vec::new();
+            JsonWriter::new(&desc, JsonOptions::default())
+                .write(&bytes, &mut json)
+                .unwrap();
+            let json = String::from_utf8(json).unwrap();
+            assert!(json.len() > SPLIT_JSON);
+            let whole = commander::value::message_from_json(&desc, &json).unwrap();
+            let whole = wire::encode_to_vec(&whole);
+            let pieces = encode_large(&desc, &json);
+            split += usize::from(pieces.is_some());
+            if let Some(pieces) = pieces {
+                assert_eq!(
+                    hex::encode(&pieces),
+                    hex::encode(&whole),
+                    "{name} seed {seed}"
+                );
+            }
+        }
+    }
+    assert!(
+        split >= 4,
+        "only {split} values were encoded a field at a time"
+    );
+}

@@ -75,7 +75,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         }
     } else if let Some(text) = &args.source.text {
         match parse_text(&desc, text) {
-            Ok(m) => enc.emit(m, "--text")?,
+            Ok(m) => enc.emit(Parsed::Message(m), "--text")?,
             Err(e) => enc.fail(e.context("cannot read --text"))?,
         }
     } else {
@@ -104,7 +104,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
                 .read_to_string(&mut text)
                 .with_context(|| format!("cannot read {name} as UTF-8 text"))?;
             match parse_text(&desc, &text) {
-                Ok(m) => enc.emit(m, &name)?,
+                Ok(m) => enc.emit(Parsed::Message(m), &name)?,
                 Err(e) => {
                     enc.fail(e.context(format!("cannot read {name} as {}", desc.full_name())))?
                 }
@@ -113,6 +113,12 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
     }
     enc.finish()?;
     Ok(enc.out.status())
+}
+
+/// One input value: a message to complete, or (large and plain) its bytes.
+enum Parsed {
+    Message(DynamicMessage),
+    Encoded(Vec<u8>),
 }
 
 struct Encoder {
@@ -137,27 +143,53 @@ struct Encoder {
 impl Encoder {
     /// One JSON value as the message type; with `--bytes-as`, carried
     /// messages given as objects are encoded into their bytes first.
-    fn parse_json(&self, json: &str) -> Result<DynamicMessage> {
+    fn parse_json(&self, json: &str) -> Result<Parsed> {
+        // A large value with nothing to add to it: encoded a field at a
+        // time, never built whole (the same bytes).
+        let plain = self.defaults.is_none()
+            && self.sets.is_empty()
+            && self.bytes_as.is_none()
+            && !self.check_required;
+        if plain && json.len() > wire::from_json::SPLIT_JSON {
+            if let Some(bytes) = wire::from_json::encode_large(&self.desc, json) {
+                return Ok(Parsed::Encoded(bytes));
+            }
+        }
         let Some(carried) = self.bytes_as else {
-            return parse_json(&self.desc, json);
+            return parse_json(&self.desc, json).map(Parsed::Message);
         };
         let mut value: serde_json::Value = match serde_json::from_str(json) {
             Ok(v) => v,
             // The plain parse says where the JSON is broken.
-            Err(_) => return parse_json(&self.desc, json),
+            Err(_) => return parse_json(&self.desc, json).map(Parsed::Message),
         };
         carried.prepare_json(&mut value, &self.desc, "")?;
-        parse_json(&self.desc, &value.to_string())
+        parse_json(&self.desc, &value.to_string()).map(Parsed::Message)
     }
 
-    fn emit(&mut self, input: DynamicMessage, origin: &str) -> Result<()> {
+    fn emit(&mut self, input: Parsed, origin: &str) -> Result<()> {
+        let bytes = match input {
+            Parsed::Encoded(bytes) => bytes,
+            Parsed::Message(m) => match self.complete(m, origin)? {
+                Some(bytes) => bytes,
+                None => return Ok(()),
+            },
+        };
+        self.write(bytes)
+    }
+
+    /// The input with the profile's defaults under it and `--set` over it,
+    /// checked for required fields and encoded; `None` when it failed (and
+    /// was reported).
+    fn complete(&mut self, input: DynamicMessage, origin: &str) -> Result<Option<Vec<u8>>> {
         // Profile defaults first, then the input over them, then --set.
         let mut msg = match &self.defaults {
             None => input,
             Some(profile) => {
                 let mut m = DynamicMessage::new(self.desc.clone());
                 if let Err(e) = profile.apply_defaults(&mut m) {
-                    return self.fail(e.context(format!("cannot encode {origin}")));
+                    self.fail(e.context(format!("cannot encode {origin}")))?;
+                    return Ok(None);
                 }
                 merge_set_fields(&mut m, input);
                 m
@@ -165,8 +197,8 @@ impl Encoder {
         };
         for s in &self.sets {
             if let Err(e) = apply_set(&mut msg, s) {
-                return self
-                    .fail(anyhow!("--set {s}: {e}").context(format!("cannot encode {origin}")));
+                self.fail(anyhow!("--set {s}: {e}").context(format!("cannot encode {origin}")))?;
+                return Ok(None);
             }
         }
         let missing = if self.check_required {
@@ -181,13 +213,18 @@ impl Encoder {
                 missing.join(", ")
             );
             if self.strict {
-                return self.fail(anyhow!("{what}").context(format!("cannot encode {origin}")));
+                self.fail(anyhow!("{what}").context(format!("cannot encode {origin}")))?;
+                return Ok(None);
             }
             self.out.warn(&format!(
                 "warning: {what} (encoded anyway, as protoc does; --strict refuses it)"
             ))?;
         }
-        let bytes = wire::encode_to_vec(&msg);
+        Ok(Some(wire::encode_to_vec(&msg)))
+    }
+
+    /// Writes one message's bytes in the output form.
+    fn write(&mut self, bytes: Vec<u8>) -> Result<()> {
         self.count += 1;
         match self.format {
             // Hex and base64 lines carry the framing too (framed test
@@ -287,7 +324,7 @@ impl Encoder {
                     }
                 }
             }
-            let mut parsed: Vec<(usize, Result<DynamicMessage>)> = Vec::new();
+            let mut parsed: Vec<(usize, Result<Parsed>)> = Vec::new();
             let mut consumed = 0;
             let mut stream = serde_json::Deserializer::from_str(&pending).into_iter::<&RawValue>();
             loop {

@@ -7,6 +7,7 @@
 
 mod diagnose;
 pub mod encode;
+pub mod from_json;
 
 pub use diagnose::diagnose;
 
