@@ -83,7 +83,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -q -h -V --schema --proto_path --proto-path --profile --quiet --help --version interactive encode decode list describe send listen completions man help"
+            opts="-s -I -q -m -h -V --schema --proto_path --proto-path --profile --quiet --message --response-type --timeout --link --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --help --version interactive encode decode list describe send listen completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,58 @@ _commander() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --link)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-alive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -519,7 +571,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__interactive)
-            opts="-m -s -I -q -h --message --response-type --timeout --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -s -I -q -h --message --response-type --timeout --link --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,6 +590,14 @@ _commander() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --link)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bytes-as)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

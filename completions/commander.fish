@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_commander_global_optspecs
-    string join \n s/schema= I/proto-path= profile= q/quiet h/help V/version
+    string join \n s/schema= I/proto-path= profile= q/quiet m/message= response-type= timeout= link= bytes-as= broker= username= password= ca= client-id= keep-alive= qos= h/help V/version
 end
 
 function __fish_commander_needs_command
@@ -27,6 +27,18 @@ end
 complete -c commander -n "__fish_commander_needs_command" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_needs_command" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_needs_command" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_needs_command" -s m -l message -d 'Message type to build (default: the profile\'s command type)' -r
+complete -c commander -n "__fish_commander_needs_command" -l response-type -d 'Type of the replies to decode (default: the profile\'s response type)' -r
+complete -c commander -n "__fish_commander_needs_command" -l timeout -d 'How long to wait for a reply after publishing, like 10s' -r
+complete -c commander -n "__fish_commander_needs_command" -l link -d 'Envelope link: auto, none, or SELECTOR=ONEOF (field paths, like header.op=body.content)' -r
+complete -c commander -n "__fish_commander_needs_command" -l bytes-as -d 'Build the message carried in a bytes field: FIELD.PATH=TYPE (repeatable)' -r
+complete -c commander -n "__fish_commander_needs_command" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_needs_command" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_needs_command" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_needs_command" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_needs_command" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
+complete -c commander -n "__fish_commander_needs_command" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
+complete -c commander -n "__fish_commander_needs_command" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_needs_command" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_needs_command" -s V -l version -d 'Print version'
@@ -43,6 +55,8 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print
 complete -c commander -n "__fish_commander_using_subcommand interactive" -s m -l message -d 'Message type to build (default: the profile\'s command type)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l response-type -d 'Type of the replies to decode (default: the profile\'s response type)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l timeout -d 'How long to wait for a reply after publishing, like 10s' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l link -d 'Envelope link: auto, none, or SELECTOR=ONEOF (field paths, like header.op=body.content)' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l bytes-as -d 'Build the message carried in a bytes field: FIELD.PATH=TYPE (repeatable)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l password -d 'Password (better from the environment: it is never printed)' -r

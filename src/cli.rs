@@ -7,12 +7,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Talk to devices in Protocol Buffers, no generated code needed.
-///
-/// Loads schemas at run time (descriptor sets or .proto files), encodes JSON or
-/// text format to wire bytes and decodes replies into tables, JSON or text.
-/// With no schema given, the built-in sample telematics protocol (package cvp)
-/// is loaded, so every command works out of the box.
 /// The exit statuses, shown at the end of `--help` and in the man pages.
 pub const EXIT_STATUS: &str = "\
 Exit status:
@@ -23,6 +17,12 @@ Exit status:
   2  a usage error: bad flags, an unknown or ambiguous type name, several
      messages as unframed binary, no terminal for the interactive builder";
 
+/// Talk to devices in Protocol Buffers, no generated code needed.
+///
+/// Loads schemas at run time (descriptor sets or .proto files), encodes JSON or
+/// text format to wire bytes and decodes replies into tables, JSON or text.
+/// With no schema given, the built-in sample telematics protocol (package cvp)
+/// is loaded, so every command works out of the box.
 #[derive(Debug, Parser)]
 #[command(
     name = "commander",
@@ -34,11 +34,15 @@ pub struct Cli {
     #[command(flatten)]
     pub schema: SchemaArgs,
 
+    // `commander` alone is the interactive builder: its flags work here too.
+    #[command(flatten)]
+    pub interactive: InteractiveArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Where message types come from (SPEC 2).
+// Where message types come from (SPEC 2).
 #[derive(Debug, Args, Clone, Default)]
 pub struct SchemaArgs {
     /// Schema to load: a descriptor set, a .proto file or a directory of them
@@ -122,6 +126,28 @@ pub enum Command {
 }
 
 impl InteractiveArgs {
+    /// The first flag given (before a subcommand, where it does not apply),
+    /// if any. The password is left out: it may come from the environment.
+    pub fn given(&self) -> Option<&'static str> {
+        let d = InteractiveArgs::defaults();
+        let b = (&self.broker, &d.broker);
+        [
+            (self.message.is_some(), "-m/--message"),
+            (self.response_type.is_some(), "--response-type"),
+            (self.timeout != d.timeout, "--timeout"),
+            (self.link.is_some(), "--link"),
+            (!self.bytes_as.is_empty(), "--bytes-as"),
+            (b.0.broker.is_some(), "--broker"),
+            (b.0.username.is_some(), "--username"),
+            (b.0.ca.is_some(), "--ca"),
+            (b.0.client_id.is_some(), "--client-id"),
+            (b.0.keep_alive != b.1.keep_alive, "--keep-alive"),
+            (b.0.qos != b.1.qos, "--qos"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
     /// The arguments of `commander interactive` with nothing given.
     pub fn defaults() -> InteractiveArgs {
         match Cli::parse_from(["commander", "interactive"]).command {
@@ -144,6 +170,18 @@ pub struct InteractiveArgs {
     /// How long to wait for a reply after publishing, like 10s
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub timeout: String,
+
+    /// Envelope link: auto, none, or SELECTOR=ONEOF (field paths, like header.op=body.content)
+    ///
+    /// auto (the default, or the profile's `link`): the enum that names the
+    /// members of a oneof picks the payload; when several pairs fit, you are
+    /// asked. none: every field is asked for.
+    #[arg(long, value_name = "auto|none|SELECTOR=ONEOF")]
+    pub link: Option<String>,
+
+    /// Build the message carried in a bytes field: FIELD.PATH=TYPE (repeatable)
+    #[arg(long = "bytes-as", value_name = "FIELD.PATH=TYPE")]
+    pub bytes_as: Vec<String>,
 
     #[command(flatten)]
     pub broker: BrokerArgs,
@@ -201,7 +239,7 @@ pub struct EncodeArgs {
     pub bytes_as: Vec<String>,
 }
 
-/// Where the message(s) to encode or send come from.
+// Where the message(s) to encode or send come from.
 #[derive(Debug, Args)]
 pub struct MessageInput {
     /// The message as JSON (proto3 JSON mapping)
@@ -232,7 +270,7 @@ impl MessageInput {
     }
 }
 
-/// How decoded messages are shown (decode, listen, send).
+// How decoded messages are shown (decode, listen, send).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ViewArgs {
     /// Draw tables no wider than N columns (0: no limit)
@@ -268,7 +306,9 @@ pub enum GuessArg {
     All,
 }
 
-/// How to reach the MQTT broker (default: the profile's [mqtt] settings).
+// How to reach the MQTT broker (default: the profile's [mqtt] settings).
+// (A `///` comment here would become the about text of every command that
+// flattens it, `commander` itself included.)
 #[derive(Debug, Args, Clone, Default)]
 pub struct BrokerArgs {
     /// Broker URL: mqtt://host:port, or mqtts://host:port for TLS

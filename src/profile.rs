@@ -62,6 +62,9 @@ pub struct Profile {
     pub mqtt: Mqtt,
     /// `[bytes_as]`: field path and the type its bytes carry, in file order.
     pub bytes_as: Vec<(String, String)>,
+    /// `link`: the envelope link the builder follows (auto, none,
+    /// SELECTOR=ONEOF).
+    pub link: Option<String>,
 }
 
 /// One `[defaults]` entry.
@@ -98,6 +101,8 @@ struct RawProfile {
     /// Field path = type of the message its bytes carry.
     #[serde(default)]
     bytes_as: BTreeMap<Spanned<String>, String>,
+    /// The envelope link: auto, none, or SELECTOR=ONEOF.
+    link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +239,7 @@ impl Profile {
             defaults,
             mqtt,
             bytes_as: bytes_as.into_iter().map(|(_, k, v)| (k, v)).collect(),
+            link: raw.link,
         })
     }
 
@@ -242,7 +248,7 @@ impl Profile {
         match (&self.source, self.builtin) {
             (Some(p), _) => format!("profile {}", p.display()),
             (None, true) => "built-in profile".to_owned(),
-            (None, false) => "profile".to_owned(),
+            (None, false) => "no profile".to_owned(),
         }
     }
 

@@ -244,6 +244,40 @@ impl Schema {
         }
     }
 
+    /// The reply type of a command type, from its name, in the same
+    /// package: for `XMessage` (and `X` that ends in `Request`, `Command`,
+    /// `Cmd` or `Req`, the ending taken off), the first of `XResponseMessage`,
+    /// `XReplyMessage`, `XResultMessage`, `XAckMessage`, `XResponse`,
+    /// `XReply`, `XResult`, `XAck` that the schema has.
+    pub fn infer_reply(&self, command: &MessageDescriptor) -> Option<MessageDescriptor> {
+        let full = command.full_name();
+        let (package, name) = match full.rsplit_once('.') {
+            Some((p, n)) => (format!("{p}."), n),
+            None => (String::new(), full),
+        };
+        let mut stem = name.strip_suffix("Message").unwrap_or(name);
+        for ending in ["Request", "Command", "Cmd", "Req"] {
+            if let Some(s) = stem.strip_suffix(ending).filter(|s| !s.is_empty()) {
+                stem = s;
+                break;
+            }
+        }
+        const REPLIES: [&str; 4] = ["Response", "Reply", "Result", "Ack"];
+        let candidates = REPLIES
+            .iter()
+            .map(|r| format!("{package}{stem}{r}Message"))
+            .chain(REPLIES.iter().map(|r| format!("{package}{stem}{r}")));
+        for candidate in candidates {
+            if candidate == full {
+                continue;
+            }
+            if let Some(m) = self.pool.get_message_by_name(&candidate) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
     fn resolve(&self, name: &str, kinds: Kinds) -> Result<Named> {
         let wanted = name.strip_prefix('.').unwrap_or(name);
         // The common case, a full name of the schema's own, without building
@@ -661,6 +695,20 @@ mod tests {
             s.message("google.protobuf.Struct").unwrap().full_name(),
             "google.protobuf.Struct"
         );
+    }
+
+    #[test]
+    fn reply_types_are_inferred_from_the_command_name() {
+        let s = Schema::builtin().unwrap();
+        let reply = |n: &str| {
+            s.infer_reply(&s.message(n).unwrap())
+                .map(|m| m.full_name().to_owned())
+        };
+        assert_eq!(
+            reply("cvp.CommandMessage").as_deref(),
+            Some("cvp.CommandResponseMessage")
+        );
+        assert_eq!(reply("cvp.GeoPoint"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use commander::cmd::Session;
 use commander::profile::Profile;
 use commander::prompt::link::{self, LinkedBy};
-use commander::prompt::{Builder, Built, MAX_DEPTH, Prompter, Question, Reply};
+use commander::prompt::{Builder, Built, LinkChoice, MAX_DEPTH, Prompter, Question, Reply};
 use commander::schema::Schema;
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::json;
@@ -865,13 +865,13 @@ fn a_oneof_member_or_none_and_timestamps_of_a_geofence() {
     let mut script = Script::new(vec![
         text("fence_id", Text("home")),
         select("shape", Pick("circle")),
-        confirm("shape.circle.center", Yes),
-        text("shape.circle.center.latitude", Text("18.5")),
-        text("shape.circle.center.longitude", Text("73.8")),
-        text("shape.circle.center.altitude_m", Enter),
-        text("shape.circle.center.heading_deg", Enter),
-        text("shape.circle.center.accuracy_m", Enter),
-        text("shape.circle.radius_m", Text("250")),
+        confirm("circle.center", Yes),
+        text("circle.center.latitude", Text("18.5")),
+        text("circle.center.longitude", Text("73.8")),
+        text("circle.center.altitude_m", Enter),
+        text("circle.center.heading_deg", Enter),
+        text("circle.center.accuracy_m", Enter),
+        text("circle.radius_m", Text("250")),
         text("active_from", Text("now")),
         text("active_until", Text("2030-01-01T00:00:00Z")),
         text("alert_on_exit", Text("true")),
@@ -911,13 +911,13 @@ fn a_oneof_member_or_none_and_timestamps_of_a_geofence() {
     let mut script = Script::new(vec![
         text("fence_id", Enter),
         select("shape", Pick("polygon")),
-        confirm("shape.polygon.vertices[0]", Yes),
-        text("shape.polygon.vertices[0].latitude", Text("1")),
-        text("shape.polygon.vertices[0].longitude", Text("2")),
-        text("shape.polygon.vertices[0].altitude_m", Enter),
-        text("shape.polygon.vertices[0].heading_deg", Enter),
-        text("shape.polygon.vertices[0].accuracy_m", Enter),
-        confirm("shape.polygon.vertices[1]", No),
+        confirm("polygon.vertices[0]", Yes),
+        text("polygon.vertices[0].latitude", Text("1")),
+        text("polygon.vertices[0].longitude", Text("2")),
+        text("polygon.vertices[0].altitude_m", Enter),
+        text("polygon.vertices[0].heading_deg", Enter),
+        text("polygon.vertices[0].accuracy_m", Enter),
+        confirm("polygon.vertices[1]", No),
         text("active_from", Enter),
         text("active_until", Enter),
         text("alert_on_exit", Enter),
@@ -991,14 +991,11 @@ fn wrappers_a_map_of_messages_with_a_scalar_oneof_member_and_bad_input() {
     let mut script = Script::new(vec![
         text("settings key", Text("mode")),
         select("settings[mode].value", Pick("string_value")),
-        text("settings[mode].value.string_value", Text("eco")),
+        text("settings[mode].string_value", Text("eco")),
         text("settings key", Text("limit")),
         select("settings[limit].value", Pick("int_value")),
-        text(
-            "settings[limit].value.int_value",
-            Text("9223372036854775808"),
-        ),
-        text("settings[limit].value.int_value", Text("-12")),
+        text("settings[limit].int_value", Text("9223372036854775808")),
+        text("settings[limit].int_value", Text("-12")),
         text("settings key", Text("off")),
         select("settings[off].value", Pick("(none)")),
         text("settings key", Enter),
@@ -1007,7 +1004,7 @@ fn wrappers_a_map_of_messages_with_a_scalar_oneof_member_and_bad_input() {
     let msg = build(&desc, &mut script);
     script.finish();
     assert_eq!(
-        script.warnings_at("settings[limit].value.int_value"),
+        script.warnings_at("settings[limit].int_value"),
         [
             "9223372036854775808 is out of range for int64 (min -9223372036854775808, max 9223372036854775807)"
         ]
@@ -1089,13 +1086,13 @@ fn skipping_everything_sends_only_the_selector_and_its_payload() {
         vec![select("subtype", Pick("ENGINE_START"))],
         command_header_unset(),
         vec![
-            text("payload.engine_start.run_minutes", Enter),
-            text("payload.engine_start.cabin_target_c", Enter),
+            text("engine_start.run_minutes", Enter),
+            text("engine_start.cabin_target_c", Enter),
             // "fill it?" yes, then nothing filled: no empty Schedule sent.
-            confirm("payload.engine_start.schedule", Yes),
-            text("payload.engine_start.schedule.start_at", Enter),
-            text("payload.engine_start.schedule.repeat_every", Enter),
-            select("payload.engine_start.schedule.days[0]", Pick("(done")),
+            confirm("engine_start.schedule", Yes),
+            text("engine_start.schedule.start_at", Enter),
+            text("engine_start.schedule.repeat_every", Enter),
+            select("engine_start.schedule.days[0]", Pick("(done")),
         ],
     ]
     .concat();
@@ -1106,7 +1103,7 @@ fn skipping_everything_sends_only_the_selector_and_its_payload() {
         script
             .said
             .iter()
-            .any(|s| s == "payload.engine_start.schedule: nothing filled, left unset"),
+            .any(|s| s == "engine_start.schedule: nothing filled, left unset"),
         "{:?}",
         script.said
     );
@@ -1128,10 +1125,10 @@ fn proto3_optional_left_unset_versus_set_to_zero() {
         let mut steps = vec![select("subtype", Pick("ENGINE_START"))];
         steps.extend(command_header_unset());
         for run in runs {
-            steps.push(text("payload.engine_start.run_minutes", *run));
+            steps.push(text("engine_start.run_minutes", *run));
         }
-        steps.push(text("payload.engine_start.cabin_target_c", cabin));
-        steps.push(confirm("payload.engine_start.schedule", No));
+        steps.push(text("engine_start.cabin_target_c", cabin));
+        steps.push(confirm("engine_start.schedule", No));
         steps
     };
 
@@ -1139,7 +1136,7 @@ fn proto3_optional_left_unset_versus_set_to_zero() {
     let unset = build(&desc, &mut script);
     script.finish();
     assert_eq!(
-        script.asked("payload.engine_start.cabin_target_c").q.kind,
+        script.asked("engine_start.cabin_target_c").q.kind,
         "optional sint32"
     );
     // run_minutes 0 is proto3's default: not on the wire.
@@ -1158,7 +1155,7 @@ fn proto3_optional_left_unset_versus_set_to_zero() {
     let set = build(&desc, &mut script);
     script.finish();
     assert_eq!(
-        script.warnings_at("payload.engine_start.run_minutes"),
+        script.warnings_at("engine_start.run_minutes"),
         ["70000000000 is out of range for uint32 (max 4294967295)"]
     );
     assert_eq!(hex_of(&set), "2801a20104080f1009");
@@ -1207,7 +1204,7 @@ fn quitting_anywhere_leaves_the_builder_cleanly() {
         [
             vec![select("subtype", Pick("LOCATE"))],
             command_header_unset(),
-            vec![text("payload.locate_vehicle.high_accuracy", Quit)],
+            vec![text("locate_vehicle.high_accuracy", Quit)],
         ]
         .concat(),
     ] {
@@ -1229,7 +1226,9 @@ fn quitting_anywhere_leaves_the_builder_cleanly() {
 fn command_message_links_subtype_to_the_payload_by_name() {
     let s = sample();
     let desc = message(&s, "cvp.CommandMessage");
-    let l = link::find(&desc).expect("CommandMessage is an envelope");
+    let l = link::find(&desc)
+        .one()
+        .expect("CommandMessage is an envelope");
     assert_eq!(l.by, LinkedBy::Name);
     assert_eq!(l.selector_path(), "subtype");
 
@@ -1237,9 +1236,9 @@ fn command_message_links_subtype_to_the_payload_by_name() {
         vec![select("subtype", Pick("HORN_AND_LIGHTS"))],
         command_header_unset(),
         vec![
-            text("payload.horn_lights.flashes", Text("3")),
-            text("payload.horn_lights.honks", Text("2")),
-            text("payload.horn_lights.duration", Text("1.5s")),
+            text("horn_lights.flashes", Text("3")),
+            text("horn_lights.honks", Text("2")),
+            text("horn_lights.duration", Text("1.5s")),
         ],
     ]
     .concat();
@@ -1255,14 +1254,11 @@ fn command_message_links_subtype_to_the_payload_by_name() {
     assert_eq!(sub.items[8], "SET_GEOFENCE (8)  → geofence");
     // The first real command is preselected.
     assert_eq!(sub.preselected, Some(1));
-    assert_eq!(
-        script.asked("payload.horn_lights.duration").q.kind,
-        "Duration"
-    );
+    assert_eq!(script.asked("horn_lights.duration").q.kind, "Duration");
     assert!(
         script
             .said
-            .contains(&"payload.horn_lights (HornAndLightsPayload)".to_owned()),
+            .contains(&"horn_lights (HornAndLightsPayload)".to_owned()),
         "{:?}",
         script.said
     );
@@ -1280,7 +1276,9 @@ fn command_message_links_subtype_to_the_payload_by_name() {
 fn command_response_links_by_name_despite_the_extra_error_member() {
     let s = sample();
     let desc = message(&s, "cvp.CommandResponseMessage");
-    let l = link::find(&desc).expect("the response is an envelope");
+    let l = link::find(&desc)
+        .one()
+        .expect("the response is an envelope");
     assert_eq!(l.by, LinkedBy::Name);
     assert_eq!(l.member_for(1).unwrap().name(), "engine_start");
 
@@ -1291,12 +1289,9 @@ fn command_response_links_by_name_despite_the_extra_error_member() {
         header,
         vec![
             select("return_code", Pick("SUCCESS")),
-            text(
-                "response.engine_start.started_at",
-                Text("2024-05-01T10:00:00Z"),
-            ),
-            text("response.engine_start.cabin_temp_c", Text("21")),
-            text("response.engine_start.auto_stop_in", Text("600s")),
+            text("engine_start.started_at", Text("2024-05-01T10:00:00Z")),
+            text("engine_start.cabin_temp_c", Text("21")),
+            text("engine_start.auto_stop_in", Text("600s")),
         ],
     ]
     .concat();
@@ -1330,7 +1325,7 @@ fn command_response_links_by_name_despite_the_extra_error_member() {
 fn vehicle_event_links_event_type_to_the_detail() {
     let s = sample();
     let desc = message(&s, "cvp.VehicleEventMessage");
-    let l = link::find(&desc).expect("the event is an envelope");
+    let l = link::find(&desc).one().expect("the event is an envelope");
     assert_eq!(l.selector_path(), "event_type");
     assert_eq!(l.oneof.name(), "detail");
 
@@ -1348,12 +1343,12 @@ fn vehicle_event_links_event_type_to_the_detail() {
         select("severity", Pick("EMERGENCY")),
         confirm("location", No),
         text("sequence", Text("7")),
-        text("detail.crash.peak_g", Text("9.5")),
-        text("detail.crash.airbags_deployed", Text("true")),
-        text("detail.crash.speed_before_kph", Enter),
-        text("detail.crash.accel_trace_mg[0]", Text("-100")),
-        text("detail.crash.accel_trace_mg[1]", Text("250")),
-        text("detail.crash.accel_trace_mg[2]", Enter),
+        text("crash.peak_g", Text("9.5")),
+        text("crash.airbags_deployed", Text("true")),
+        text("crash.speed_before_kph", Enter),
+        text("crash.accel_trace_mg[0]", Text("-100")),
+        text("crash.accel_trace_mg[1]", Text("250")),
+        text("crash.accel_trace_mg[2]", Enter),
         text("attributes key", Text("firmware")),
         text("attributes[firmware]", Text("2.0.1")),
         text("attributes key", Enter),
@@ -1398,7 +1393,9 @@ fn picking_a_subtype_without_a_payload_asks_for_no_payload() {
 fn acme_envelope_links_a_header_enum_to_a_body_oneof_by_name() {
     let s = acme();
     let desc = message(&s, "acme.Envelope");
-    let l = link::find(&desc).expect("acme.Envelope is an envelope");
+    let l = link::find(&desc)
+        .one()
+        .expect("acme.Envelope is an envelope");
     assert_eq!(l.by, LinkedBy::Name);
     assert_eq!(l.selector_path(), "header.op");
     assert_eq!(l.oneof.name(), "content");
@@ -1410,11 +1407,11 @@ fn acme_envelope_links_a_header_enum_to_a_body_oneof_by_name() {
         select("header.op", Pick("READ_SENSOR")),
         text("header.id", Text("req-9")),
         text("header.sent_at", Text("2024-05-01T10:00:00Z")),
-        text("body.content.probe.sensor", Text("coolant")),
-        text("body.content.probe.channels[0]", Text("4")),
-        text("body.content.probe.channels[1]", Text("x")),
-        text("body.content.probe.channels[1]", Text("7")),
-        text("body.content.probe.channels[2]", Enter),
+        text("body.probe.sensor", Text("coolant")),
+        text("body.probe.channels[0]", Text("4")),
+        text("body.probe.channels[1]", Text("x")),
+        text("body.probe.channels[1]", Text("7")),
+        text("body.probe.channels[2]", Enter),
         text("body.note", Enter),
         text("trace", Text("t-1")),
     ]);
@@ -1428,11 +1425,12 @@ fn acme_envelope_links_a_header_enum_to_a_body_oneof_by_name() {
             "OP_NONE (0)",
             "SET_LEVEL (1)  → set_level",
             "READ_SENSOR (2)  → probe",
-            "REBOOT_DEVICE (3)  → reboot_device"
+            "REBOOT_DEVICE (3)  → reboot_device",
+            "(no link: fill the fields one by one)"
         ]
     );
     assert_eq!(
-        script.warnings_at("body.content.probe.channels[1]"),
+        script.warnings_at("body.probe.channels[1]"),
         ["'x' is not an integer"]
     );
     assert_eq!(
@@ -1449,7 +1447,7 @@ fn acme_envelope_links_a_header_enum_to_a_body_oneof_by_name() {
         select("header.op", Pick("SET_LEVEL")),
         text("header.id", Enter),
         text("header.sent_at", Enter),
-        text("body.content.set_level.level", Text("-3")),
+        text("body.set_level.level", Text("-3")),
         text("body.note", Text("dim")),
         text("trace", Enter),
     ]);
@@ -1466,14 +1464,16 @@ fn acme_envelope_links_a_header_enum_to_a_body_oneof_by_name() {
 fn acme_frame_links_by_position_when_no_name_matches() {
     let s = acme();
     let desc = message(&s, "acme.Frame");
-    let l = link::find(&desc).expect("acme.Frame links by position");
+    let l = link::find(&desc)
+        .one()
+        .expect("acme.Frame links by position");
     assert_eq!(l.by, LinkedBy::Position);
     assert_eq!(l.selector_path(), "kind");
 
     let mut script = Script::new(vec![
         select("kind", Pick("GOODBYE")),
         text("device", Text("d-1")),
-        text("data.second.bye", Text("yes")),
+        text("second.bye", Text("yes")),
     ]);
     let msg = build(&desc, &mut script);
     script.finish();
@@ -1483,7 +1483,8 @@ fn acme_frame_links_by_position_when_no_name_matches() {
             "FRAME_KIND_UNSPECIFIED (0)",
             "HELLO (1)  → first",
             "GOODBYE (2)  → second",
-            "PING (3)  → third"
+            "PING (3)  → third",
+            "(no link: fill the fields one by one)"
         ]
     );
     assert_eq!(
@@ -1496,7 +1497,7 @@ fn acme_frame_links_by_position_when_no_name_matches() {
     let mut script = Script::new(vec![
         select("kind", Pick("PING")),
         text("device", Enter),
-        text("data.third", Text("42")),
+        text("third", Text("42")),
     ]);
     let msg = build(&desc, &mut script);
     script.finish();
@@ -1634,7 +1635,8 @@ fn a_self_referencing_oneof_stops_at_the_depth_limit() {
         steps.push(text(join(&path, "label"), Enter));
         steps.push(select(join(&path, "shape"), Pick("wrap")));
         ancestors.push(path.clone());
-        path = join(&join(&path, "shape"), "wrap");
+        // The path --set takes: the oneof's name is not part of it.
+        path = join(&path, "wrap");
     }
     // MAX_DEPTH - 1 levels down: the wrap member must not be offered, nor
     // the branches map, whose values are Trees too.
@@ -1687,7 +1689,7 @@ fn builtin_profile_defaults_are_offered_kept_changed_and_cleared() {
         text("time_stamp", Text("-")),
         select("packet_status", Pick("(keep COMPLETE)")),
         text("expires_in", Enter),
-        text("payload.engine_stop.force", Text("true")),
+        text("engine_stop.force", Text("true")),
     ]);
     let msg = build_from(start, &mut script);
     script.finish();
@@ -1758,9 +1760,9 @@ fn a_custom_profile_copies_message_id_into_correlation_id() {
             text("expires_in", Enter),
         ],
         vec![
-            select("payload.door_lock.doors[0]", Pick("TAILGATE")),
-            select("payload.door_lock.doors[1]", Pick("(done")),
-            text("payload.door_lock.arm_alarm", Enter),
+            select("door_lock.doors[0]", Pick("TAILGATE")),
+            select("door_lock.doors[1]", Pick("(done")),
+            text("door_lock.arm_alarm", Enter),
         ],
     ]
     .concat();
@@ -1802,7 +1804,7 @@ fn a_copied_default_follows_the_value_the_user_typed() {
         text("correlation_id", Enter),
     ];
     steps.extend(command_header_unset().into_iter().skip(2));
-    steps.push(text("payload.engine_stop.force", Enter));
+    steps.push(text("engine_stop.force", Enter));
     let mut script = Script::new(steps);
     let msg = match Builder::new(&mut script)
         .following(&profile, &start)
@@ -1830,6 +1832,8 @@ fn a_profile_default_naming_a_missing_field_warns_with_its_line() {
         response: None,
         profile,
         mqtt: None,
+        link: LinkChoice::Auto,
+        bytes_as: None,
     };
     let mut script = Script::new(vec![select("subtype", Quit)]);
     let mut out = Vec::new();
@@ -1959,15 +1963,15 @@ fn an_empty_string_wrapper_kept_with_enter_stays_empty() {
     fn steps(comment: Answer<'_>) -> Vec<Step<'_>> {
         let mut steps = vec![select("subtype", Pick("CONFIG_UPDATE"))];
         steps.extend(command_header_unset());
-        steps.push(text("payload.config_update.settings key", Enter));
-        steps.push(text("payload.config_update.comment", comment));
+        steps.push(text("config_update.settings key", Enter));
+        steps.push(text("config_update.comment", comment));
         steps
     }
     let mut script = Script::new(steps(Enter));
     build_from(start.clone(), &mut script);
     script.finish();
     let shown = script
-        .asked("payload.config_update.comment")
+        .asked("config_update.comment")
         .q
         .default
         .clone()
@@ -2090,9 +2094,9 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
         vec![select("subtype", Pick("HORN_AND_LIGHTS"))],
         command_header_kept(),
         vec![
-            text("payload.horn_lights.flashes", Text("3")),
-            text("payload.horn_lights.honks", Enter),
-            text("payload.horn_lights.duration", Text("2s")),
+            text("horn_lights.flashes", Text("3")),
+            text("horn_lights.honks", Enter),
+            text("horn_lights.duration", Text("2s")),
             // Not hex, not base64; then hex that is not a response.
             text("reply", Text("no reply!")),
             text("reply", Text("ff")),
@@ -2103,9 +2107,9 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
         ],
         command_header_kept(),
         vec![
-            text("payload.horn_lights.flashes", Text("5")),
-            text("payload.horn_lights.honks", Enter),
-            text("payload.horn_lights.duration", Enter),
+            text("horn_lights.flashes", Text("5")),
+            text("horn_lights.honks", Enter),
+            text("horn_lights.duration", Enter),
             text("reply", Enter),
             select("next", Pick("quit")),
         ],
@@ -2117,6 +2121,8 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
         response: Some(response.clone()),
         profile: Profile::builtin().unwrap(),
         mqtt: None,
+        link: LinkChoice::Auto,
+        bytes_as: None,
     };
     let mut out = Vec::new();
     session.run(&mut script, &mut out).unwrap();
@@ -2172,19 +2178,11 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
     );
     assert_eq!(script.asked("message_id").q.default.as_deref(), Some(id));
     assert_eq!(
-        script
-            .asked("payload.horn_lights.flashes")
-            .q
-            .default
-            .as_deref(),
+        script.asked("horn_lights.flashes").q.default.as_deref(),
         Some("3")
     );
     assert_eq!(
-        script
-            .asked("payload.horn_lights.duration")
-            .q
-            .default
-            .as_deref(),
+        script.asked("horn_lights.duration").q.default.as_deref(),
         Some("2s")
     );
     // The subtype being edited is preselected.
@@ -2225,16 +2223,20 @@ fn a_session_builds_shows_decodes_the_reply_edits_and_quits() {
 }
 
 #[test]
-fn a_session_without_a_response_type_asks_for_no_reply_and_builds_another() {
+fn a_session_without_a_response_type_offers_a_schemaless_reply_and_builds_another() {
     let s = sample();
     let desc = message(&s, "cvp.SpeedLimit");
     let mut script = Script::new(vec![
         text("max_kph", Text("80")),
         text("enabled", Text("y")),
+        // Without a reply type a reply is still offered (decoded without a
+        // schema): Enter skips it.
+        text("reply", Enter),
         select("next", Pick("build another")),
         // A fresh message, no defaults from the last one.
         text("max_kph", Enter),
         text("enabled", Text("n")),
+        text("reply", Enter),
         select("next", Quit),
     ]);
     let session = Session {
@@ -2242,6 +2244,8 @@ fn a_session_without_a_response_type_asks_for_no_reply_and_builds_another() {
         response: None,
         profile: Profile::default(),
         mqtt: None,
+        link: LinkChoice::Auto,
+        bytes_as: None,
     };
     let mut out = Vec::new();
     session.run(&mut script, &mut out).unwrap();

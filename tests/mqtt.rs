@@ -1400,6 +1400,8 @@ fn the_interactive_session_publishes_and_shows_the_reply() {
             timeout: Duration::from_secs(5),
         }),
         profile,
+        link: commander::prompt::LinkChoice::Auto,
+        bytes_as: None,
     };
     let mut pilot = Autopilot {
         subtype: "ENGINE_START",

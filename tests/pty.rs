@@ -570,31 +570,25 @@ fn engine_start_with_schedule() {
     t.expect("· ENGINE_START (1)");
     keep_header(&mut t);
 
-    t.expect("payload.engine_start (EngineStart)");
-    t.answer("? payload.engine_start.run_minutes (uint32)", "70000000000");
+    t.expect("engine_start (EngineStart)");
+    t.answer("? engine_start.run_minutes (uint32)", "70000000000");
     t.expect("✗ 70000000000 is out of range for uint32");
-    t.answer("? payload.engine_start.run_minutes (uint32)", "15");
+    t.answer("? engine_start.run_minutes (uint32)", "15");
     t.expect("· 15");
-    t.answer(
-        "? payload.engine_start.cabin_target_c (optional sint32)",
-        "",
-    );
-    t.expect("? payload.engine_start.schedule (Schedule) fill it?");
+    t.answer("? engine_start.cabin_target_c (optional sint32)", "");
+    t.expect("? engine_start.schedule (Schedule) fill it?");
     t.send("y");
-    t.answer("? payload.engine_start.schedule.start_at (Timestamp)", "");
-    t.answer(
-        "? payload.engine_start.schedule.repeat_every (Duration)",
-        "",
-    );
-    t.expect("? payload.engine_start.schedule.days[0] (Weekday)");
+    t.answer("? engine_start.schedule.start_at (Timestamp)", "");
+    t.answer("? engine_start.schedule.repeat_every (Duration)", "");
+    t.expect("? engine_start.schedule.days[0] (Weekday)");
     t.expect("(done: finish the list)");
     t.choose("monday", "MONDAY (1)");
     t.pick(
-        "? payload.engine_start.schedule.days[1] (Weekday)",
+        "? engine_start.schedule.days[1] (Weekday)",
         "friday",
         "FRIDAY (5)",
     );
-    t.expect("? payload.engine_start.schedule.days[2] (Weekday)");
+    t.expect("? engine_start.schedule.days[2] (Weekday)");
     t.expect("❯ (done: finish the list)");
     t.send(ENTER);
 
@@ -637,35 +631,23 @@ fn climate_control_with_map() {
     ] {
         t.answer(prompt, "");
     }
-    t.expect("payload.climate_control (ClimateControl)");
-    t.answer("? payload.climate_control.target_temp_c (float)", "21.5");
-    t.answer("? payload.climate_control.fan_level (uint32)", "3");
+    t.expect("climate_control (ClimateControl)");
+    t.answer("? climate_control.target_temp_c (float)", "21.5");
+    t.answer("? climate_control.fan_level (uint32)", "3");
     t.answer(
-        "? payload.climate_control.seat_heaters key (string) 0 so far",
+        "? climate_control.seat_heaters key (string) 0 so far",
         "driver",
     );
-    t.answer(
-        "? payload.climate_control.seat_heaters[driver] (bool)",
-        "maybe",
-    );
+    t.answer("? climate_control.seat_heaters[driver] (bool)", "maybe");
     t.expect("✗ 'maybe' is not a bool");
+    t.answer("? climate_control.seat_heaters[driver] (bool)", "true");
     t.answer(
-        "? payload.climate_control.seat_heaters[driver] (bool)",
-        "true",
-    );
-    t.answer(
-        "? payload.climate_control.seat_heaters key (string) 1 so far",
+        "? climate_control.seat_heaters key (string) 1 so far",
         "passenger",
     );
-    t.answer(
-        "? payload.climate_control.seat_heaters[passenger] (bool)",
-        "false",
-    );
-    t.answer(
-        "? payload.climate_control.seat_heaters key (string) 2 so far",
-        "",
-    );
-    t.answer("? payload.climate_control.defrost (optional bool)", "true");
+    t.answer("? climate_control.seat_heaters[passenger] (bool)", "false");
+    t.answer("? climate_control.seat_heaters key (string) 2 so far", "");
+    t.answer("? climate_control.defrost (optional bool)", "true");
 
     let hex = built_hex(&mut t);
     t.send(ENTER); // no reply
@@ -712,12 +694,9 @@ fn reply_pasted_and_decoded() {
         "ENGINE_START (1)",
     );
     keep_header(&mut t);
-    t.answer("? payload.engine_start.run_minutes (uint32)", "");
-    t.answer(
-        "? payload.engine_start.cabin_target_c (optional sint32)",
-        "",
-    );
-    t.expect("? payload.engine_start.schedule (Schedule) fill it?");
+    t.answer("? engine_start.run_minutes (uint32)", "");
+    t.answer("? engine_start.cabin_target_c (optional sint32)", "");
+    t.expect("? engine_start.schedule (Schedule) fill it?");
     t.send("n"); // a confirm takes the key alone
     built_hex(&mut t);
 

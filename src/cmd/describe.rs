@@ -76,7 +76,28 @@ pub fn describe_message(m: &MessageDescriptor) -> String {
     if !nested.is_empty() {
         out.push_str(&format!("nested types: {}\n", nested.join(", ")));
     }
+    out.push_str(&link_line(m));
     out
+}
+
+/// The envelope link the interactive builder would follow, and why; for a
+/// message with a oneof (or a header or body with one) and no link, why not.
+fn link_line(m: &MessageDescriptor) -> String {
+    use crate::prompt::link::{self, Found};
+    match link::find(m) {
+        Found::One(l) => format!("envelope link: {}\n", l.describe()),
+        Found::Several(links) => {
+            let all: Vec<String> = links.iter().map(link::Link::describe).collect();
+            format!(
+                "envelope links: several fit, the builder asks (--link chooses): {}\n",
+                all.join("; ")
+            )
+        }
+        Found::None if m.oneofs().any(|o| !o.is_synthetic()) => "envelope link: none (no enum \
+             names every member of a oneof, or every member by position)\n"
+            .to_owned(),
+        Found::None => String::new(),
+    }
 }
 
 fn type_of(f: &FieldDescriptor) -> String {

@@ -10,8 +10,9 @@ use prost_reflect::{DynamicMessage, MessageDescriptor};
 use crate::UsageError;
 use crate::cli::{InteractiveArgs, SchemaArgs};
 use crate::codec::{decode_base64, decode_hex, looks_like_hex};
+use crate::prompt::link::{self, Found};
 use crate::prompt::terminal::TerminalPrompter;
-use crate::prompt::{Builder, Built, Prompter, Question, Reply};
+use crate::prompt::{Builder, Built, LinkChoice, Prompter, Question, Reply};
 use crate::render::{Format, Renderer, table};
 use crate::wire;
 
@@ -26,7 +27,42 @@ pub fn run(schema_args: &SchemaArgs, args: InteractiveArgs) -> Result<ExitCode> 
     }
     let context = super::Context::load(schema_args)?;
     let desc = context.command_type(args.message.as_deref())?;
-    let response = context.response_type(args.response_type.as_deref()).ok();
+    // The reply type: given, else the profile's, else inferred from the
+    // command's name; without one, replies are decoded without a schema.
+    let (response, reply_note) = match (&args.response_type, &context.profile.response) {
+        (Some(t), _) => {
+            let r = context.schema.message(t)?;
+            let note = format!("replies as {}", r.full_name());
+            (Some(r), note)
+        }
+        (None, Some(_)) => {
+            let r = context.response_type(None)?;
+            let note = format!("replies as {} (profile)", r.full_name());
+            (Some(r), note)
+        }
+        (None, None) => match context.schema.infer_reply(&desc) {
+            Some(r) => {
+                let note = format!(
+                    "replies as {} (inferred from the name; --response-type to choose)",
+                    r.full_name()
+                );
+                (Some(r), note)
+            }
+            None => (
+                None,
+                "replies decoded without a schema (no reply type: --response-type TYPE)".to_owned(),
+            ),
+        },
+    };
+    let link_spec = args.link.clone().or_else(|| context.profile.link.clone());
+    let link = match link_spec.as_deref().map(str::trim) {
+        None | Some("auto") => Pending::Auto,
+        Some("none") => Pending::Decided(LinkChoice::Off),
+        Some(spec) => Pending::Decided(LinkChoice::Use(
+            link::explicit(&desc, spec).map_err(|e| UsageError(format!("--link {spec}: {e}")))?,
+        )),
+    };
+    let bytes_as = super::bytes_as(&context.schema, &context.profile, &args.bytes_as, None)?;
     let timeout = super::send::parse_duration(&args.timeout)
         .map_err(|e| UsageError(format!("--timeout: {e}")))?;
     // Publishing is offered when a broker is configured and answers; else
@@ -57,35 +93,83 @@ pub fn run(schema_args: &SchemaArgs, args: InteractiveArgs) -> Result<ExitCode> 
 
     let mut prompter = TerminalPrompter::new();
     prompter.say(&format!(
-                "commander · {} · {}{}{}{broker_note}\nEnter skips a field or keeps the value shown, - clears it · lists filter as you type · Esc or Ctrl-C leaves",
+        "commander · {} · {} · {reply_note}{}{broker_note}\n\
+         Enter skips a field or keeps the value shown, - clears it · lists filter as you type · \
+         Ctrl-C leaves (Esc too, in a list)",
         desc.full_name(),
         context.profile.describe(),
-        response
-            .as_ref()
-            .map(|r| format!(" · replies as {}", r.full_name()))
-            .unwrap_or_default(),
         mqtt.as_ref()
             .map(|m| format!(" · → {} at {}", m.command_topic, m.cfg.url))
             .unwrap_or_default()
     ));
+    let link = match link {
+        Pending::Decided(l) => l,
+        Pending::Auto => match choose_link(&mut prompter, &desc)? {
+            Some(l) => l,
+            None => return Ok(ExitCode::SUCCESS),
+        },
+    };
     let session = Session {
         desc,
         response,
         profile: context.profile.clone(),
         mqtt,
+        link,
+        bytes_as,
     };
     let result = session.run(&mut prompter, &mut io::stdout().lock());
     std::mem::forget(context);
     result.map(|()| ExitCode::SUCCESS)
 }
 
+/// A link given (or refused) explicitly, or to be found.
+enum Pending {
+    Auto,
+    Decided(LinkChoice),
+}
+
+/// The envelope link found in `desc`, said in one line; when several fit,
+/// the user picks one or none. `None` when the user quits.
+pub fn choose_link<P: Prompter>(p: &mut P, desc: &MessageDescriptor) -> Result<Option<LinkChoice>> {
+    match link::find(desc) {
+        Found::None => Ok(Some(LinkChoice::Off)),
+        Found::One(l) => {
+            p.say(&format!(
+                "link: {} (--link none to fill every field)",
+                l.describe()
+            ));
+            Ok(Some(LinkChoice::Use(l)))
+        }
+        Found::Several(links) => {
+            let mut items: Vec<String> = links.iter().map(link::Link::describe).collect();
+            items.push(crate::prompt::NO_LINK.to_owned());
+            let q = Question {
+                path: "link".into(),
+                kind: "envelope".into(),
+                hint: "several enums pick a oneof member: which one?".into(),
+                default: None,
+            };
+            match p.select(&q, &items, 0)? {
+                Reply::Value(i) if i < links.len() => Ok(Some(LinkChoice::Use(links[i].clone()))),
+                Reply::Value(_) | Reply::Skip => Ok(Some(LinkChoice::Off)),
+                Reply::Quit => Ok(None),
+            }
+        }
+    }
+}
+
 /// One interactive session, separate from the terminal so tests can drive it.
 pub struct Session {
     pub desc: MessageDescriptor,
+    /// The reply type; `None`: replies are decoded without a schema.
     pub response: Option<MessageDescriptor>,
     pub profile: crate::profile::Profile,
     /// Where to publish commands and wait for replies, if a broker answers.
     pub mqtt: Option<Mqtt>,
+    /// The envelope link the builder follows.
+    pub link: LinkChoice,
+    /// Messages carried in bytes fields: built in place, shown decoded.
+    pub bytes_as: Option<&'static crate::render::BytesAs>,
 }
 
 /// A broker to publish through, with the profile's topic templates.
@@ -115,6 +199,8 @@ impl Session {
             };
             let mut msg = match Builder::new(p)
                 .following(&self.profile, &start)
+                .linking(self.link.clone())
+                .carrying(self.bytes_as)
                 .build(start.clone())?
             {
                 Built::Quit => return Ok(()),
@@ -128,14 +214,14 @@ impl Session {
             writeln!(out, "{}", table::message_table_fitted(&msg, false, width))?;
             writeln!(out, "{}", hex::encode(&bytes))?;
             out.flush()?;
-            if let Some(response) = &self.response {
-                let carry_on = match &self.mqtt {
-                    Some(mqtt) => self.publish_or_paste(p, out, response, mqtt, &msg, &bytes)?,
-                    None => self.reply(p, out, response)?,
-                };
-                if !carry_on {
-                    return Ok(());
+            let carry_on = match (&self.response, &self.mqtt) {
+                (Some(response), Some(mqtt)) => {
+                    self.publish_or_paste(p, out, response, mqtt, &msg, &bytes)?
                 }
+                (response, _) => self.reply(p, out, response.as_ref())?,
+            };
+            if !carry_on {
+                return Ok(());
             }
             let q = Question {
                 path: "next".into(),
@@ -176,7 +262,7 @@ impl Session {
             Ok(t) => t,
             Err(e) => {
                 p.warn(&format!("cannot publish: {e:#}"));
-                return self.reply(p, out, response);
+                return self.reply(p, out, Some(response));
             }
         };
         let q = Question {
@@ -192,7 +278,7 @@ impl Session {
         ];
         match p.select(&q, &items, 0)? {
             Reply::Value(0) => {}
-            Reply::Value(1) => return self.reply(p, out, response),
+            Reply::Value(1) => return self.reply(p, out, Some(response)),
             Reply::Value(_) | Reply::Skip => return Ok(true),
             Reply::Quit => return Ok(false),
         }
@@ -216,8 +302,7 @@ impl Session {
                 for note in skipped {
                     p.say(&format!("note: {note}"));
                 }
-                let renderer = Renderer::typed(response.clone(), Format::Table, false, false)
-                    .with_width(super::terminal_width());
+                let renderer = self.reply_renderer(Some(response));
                 let mut shown = Vec::new();
                 renderer.render(&bytes, &mut shown)?;
                 writeln!(
@@ -242,19 +327,35 @@ impl Session {
         Ok(true)
     }
 
+    /// Replies as tables fitted to the terminal, with carried messages
+    /// decoded; without a type, as `--raw` shows them.
+    fn reply_renderer(&self, response: Option<&MessageDescriptor>) -> Renderer {
+        let width = super::terminal_width();
+        match response {
+            Some(r) => {
+                let view = crate::render::ViewOptions {
+                    width,
+                    bytes_as: self.bytes_as,
+                    ..Default::default()
+                };
+                Renderer::typed_with(r.clone(), Format::Table, view)
+            }
+            None => Renderer::raw(Format::Table).with_width(width),
+        }
+    }
+
     /// Asks for a reply until one decodes or the user skips; `false` when
     /// the user quits.
     fn reply<P: Prompter, W: Write>(
         &self,
         p: &mut P,
         out: &mut W,
-        response: &MessageDescriptor,
+        response: Option<&MessageDescriptor>,
     ) -> Result<bool> {
-        let renderer = Renderer::typed(response.clone(), Format::Table, false, false)
-            .with_width(super::terminal_width());
+        let renderer = self.reply_renderer(response);
         let q = Question {
             path: "reply".into(),
-            kind: response.name().to_owned(),
+            kind: response.map_or("no schema", |r| r.name()).to_owned(),
             hint: "paste hex or base64, Enter skips".into(),
             default: None,
         };
@@ -287,7 +388,7 @@ impl Session {
                 }
                 Err(e) => p.warn(&format!(
                     "cannot decode it as {}: {e:#}",
-                    response.full_name()
+                    renderer.type_name()
                 )),
             }
         }

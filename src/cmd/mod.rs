@@ -25,9 +25,16 @@ pub use interactive::{Mqtt, Session};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
-        // `commander` alone: the interactive builder with its defaults.
-        return interactive::run(&cli.schema, crate::cli::InteractiveArgs::defaults());
+        // `commander` alone is the interactive builder, with its flags.
+        return interactive::run(&cli.schema, cli.interactive);
     };
+    if let Some(flag) = cli.interactive.given() {
+        return Err(crate::UsageError(format!(
+            "{flag} before a subcommand is a flag of the interactive builder (commander alone); \
+             put the subcommand's own flags after its name"
+        ))
+        .into());
+    }
     match command {
         Command::Interactive(args) => interactive::run(&cli.schema, args),
         Command::Encode(args) => with_context(&cli.schema, |c| encode::run(c, args)),

@@ -54,6 +54,9 @@ pub trait Prompter {
     fn say(&mut self, what: &str);
 }
 
+/// The last item of a selector's list: no link for this message.
+pub const NO_LINK: &str = "(no link: fill the fields one by one)";
+
 /// Nested messages are offered this deep at most (self-referencing types).
 pub const MAX_DEPTH: usize = 8;
 
@@ -63,12 +66,27 @@ pub enum Built {
     Quit,
 }
 
+/// Which envelope link the builder follows.
+#[derive(Debug, Clone, Default)]
+pub enum LinkChoice {
+    /// The one [`link::find`] finds (none when several fit).
+    #[default]
+    Auto,
+    /// None: every field is asked for.
+    Off,
+    /// This one (`--link SELECTOR=ONEOF`, or chosen among several).
+    Use(Link),
+}
+
 /// Asks for the fields of a message.
 pub struct Builder<'p, P: Prompter> {
     prompter: &'p mut P,
     /// The profile whose copying defaults (`correlation_id = "{message_id}"`)
     /// follow what the user types, and the message as the profile filled it.
     follow: Option<(&'p crate::profile::Profile, DynamicMessage)>,
+    link: LinkChoice,
+    /// Bytes fields carrying a message (`--bytes-as`), built in place.
+    bytes_as: Option<&'static crate::render::BytesAs>,
 }
 
 /// A quit answer unwinds the whole walk.
@@ -100,7 +118,21 @@ impl<'p, P: Prompter> Builder<'p, P> {
         Builder {
             prompter,
             follow: None,
+            link: LinkChoice::Auto,
+            bytes_as: None,
         }
+    }
+
+    /// Follows this envelope link (or none) instead of the one found.
+    pub fn linking(mut self, link: LinkChoice) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// Builds the messages carried in these bytes fields.
+    pub fn carrying(mut self, bytes_as: Option<&'static crate::render::BytesAs>) -> Self {
+        self.bytes_as = bytes_as;
+        self
     }
 
     /// Top-level defaults that copy another field are worked out again when
@@ -119,7 +151,11 @@ impl<'p, P: Prompter> Builder<'p, P> {
     /// or the message being edited: its values are offered as defaults).
     pub fn build(&mut self, start: DynamicMessage) -> Result<Built> {
         let desc = start.descriptor();
-        let link = link::find(&desc);
+        let link = match &self.link {
+            LinkChoice::Auto => link::find(&desc).one(),
+            LinkChoice::Off => None,
+            LinkChoice::Use(l) => Some(l.clone()),
+        };
         match self.envelope(start, link.as_ref()) {
             Ok(m) => Ok(Built::Message(m)),
             Err(Stop::Quit(_)) => Ok(Built::Quit),
@@ -149,19 +185,25 @@ impl<'p, P: Prompter> Builder<'p, P> {
                 )
             })
             .collect();
-        let items: Vec<String> = values.iter().map(|(_, s)| s.clone()).collect();
+        let mut items: Vec<String> = values.iter().map(|(_, s)| s.clone()).collect();
+        // The user can always refuse the link.
+        items.push(NO_LINK.to_owned());
         let default = current
             .and_then(|c| values.iter().position(|(n, _)| *n == c))
             .unwrap_or_else(|| values.iter().position(|(n, _)| *n != 0).unwrap_or(0));
         let q = Question {
             path: link.selector_path(),
             kind: enum_type.name().to_owned(),
-            hint: format!("picks {}", link.oneof.name()),
+            hint: format!("picks {}", link.oneof_path()),
             default: None,
         };
         let Some(choice) = ask(self.prompter.select(&q, &items, default))? else {
             return Err(Stop::Quit(Quit));
         };
+        if choice == values.len() {
+            self.fields(&mut msg, "", 0, None)?;
+            return Ok(msg);
+        }
         let number = values[choice].0;
         set_in(
             &mut msg,
@@ -289,17 +331,9 @@ impl<'p, P: Prompter> Builder<'p, P> {
         prefix: &str,
         depth: usize,
     ) -> Step<()> {
-        let path = join(
-            &join(
-                prefix,
-                field
-                    .containing_oneof()
-                    .map(|o| o.name().to_owned())
-                    .as_deref()
-                    .unwrap_or(""),
-            ),
-            field.name(),
-        );
+        // The path `--set` and profile defaults take: a oneof's name is
+        // not part of it.
+        let path = join(prefix, field.name());
         match field.kind() {
             Kind::Message(m) if !is_inline(&m) => {
                 let mut sub = sub_message(msg, field);
@@ -358,7 +392,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
             return Ok(());
         }
         let field = members[choice - 1].clone();
-        let path = join(&join(prefix, oneof.name()), field.name());
+        let path = join(prefix, field.name());
         match field.kind() {
             Kind::Message(m) if !is_inline(&m) => {
                 let mut sub = sub_message(msg, &field);
@@ -437,6 +471,11 @@ impl<'p, P: Prompter> Builder<'p, P> {
             }
         }
         let kind = field.kind();
+        if let Some(inner) = self.carried(&kind, path) {
+            if self.build_carried(msg, field, path, &inner)? {
+                return Ok(());
+            }
+        }
         let current = msg
             .has_field(field)
             .then(|| show(&kind, &msg.get_field(field)));
@@ -482,6 +521,62 @@ impl<'p, P: Prompter> Builder<'p, P> {
                 Err(why) => self.prompter.warn(&why),
             }
         }
+    }
+
+    /// The type of the message a bytes field at `path` carries
+    /// (`--bytes-as`), if any.
+    fn carried(&self, kind: &Kind, path: &str) -> Option<MessageDescriptor> {
+        if !matches!(kind, Kind::Bytes) {
+            return None;
+        }
+        // `items[2].payload` is addressed as `items.payload`.
+        let mut plain = String::with_capacity(path.len());
+        let mut depth = 0;
+        for c in path.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                c if depth == 0 => plain.push(c),
+                _ => {}
+            }
+        }
+        self.bytes_as?.lookup(&plain).cloned()
+    }
+
+    /// Offers to build the message a bytes field carries, its bytes then
+    /// set in the field; `false` when the user would rather type the bytes.
+    fn build_carried(
+        &mut self,
+        msg: &mut DynamicMessage,
+        field: &FieldDescriptor,
+        path: &str,
+        inner: &MessageDescriptor,
+    ) -> Step<bool> {
+        let current = msg.has_field(field).then(|| {
+            let bytes = msg.get_field(field).as_bytes().cloned().unwrap_or_default();
+            DynamicMessage::decode(inner.clone(), bytes).ok()
+        });
+        let q = Question {
+            path: path.to_owned(),
+            kind: format!("bytes as {}", inner.name()),
+            hint: match current {
+                Some(Some(_)) => "edit the message it carries?".into(),
+                Some(None) => "build a message in place of what it holds?".into(),
+                None => "build the message it carries?".into(),
+            },
+            default: None,
+        };
+        if ask(self.prompter.confirm(&q, true))? != Some(true) {
+            return Ok(false);
+        }
+        let mut sub = current
+            .flatten()
+            .unwrap_or_else(|| DynamicMessage::new(inner.clone()));
+        self.prompter
+            .say(&format!("{path} ({} in bytes)", inner.name()));
+        self.fields(&mut sub, path, 1, None)?;
+        msg.set_field(field, Value::Bytes(crate::wire::encode_to_vec(&sub).into()));
+        Ok(true)
     }
 
     fn list(
