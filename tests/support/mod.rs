@@ -6,6 +6,7 @@
 
 pub mod broker;
 pub mod random;
+pub mod script;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
