@@ -1987,3 +1987,88 @@ fn a_session_without_a_response_type_offers_a_schemaless_reply_and_builds_anothe
     let hexes = hex_lines(&out);
     assert_eq!(hexes, ["08501001"], "{out}");
 }
+
+// Issue 9, item 6: editing keeps what was there.
+
+#[test]
+fn editing_a_self_referencing_tree_keeps_the_wrapped_member() {
+    let s = acme();
+    let desc = message(&s, "acme.Tree");
+    let mut script = Script::new(vec![
+        text("label", Text("a")),
+        select("shape", Pick("wrap")),
+        text("wrap.label", Text("b")),
+        select("wrap.shape", Pick("leaf")),
+        text("wrap.leaf", Text("x")),
+        text("wrap.branches key", Enter),
+        text("branches key", Enter),
+    ]);
+    let first = build(&desc, &mut script);
+    script.finish();
+    assert_eq!(
+        json(&first),
+        json!({"label": "a", "wrap": {"label": "b", "leaf": "x"}})
+    );
+    let mut script = Script::new(vec![
+        text("label", Enter),
+        select("shape", Pick("(keep wrap)")),
+        text("branches key", Enter),
+    ]);
+    let second = build_from(first.clone(), &mut script);
+    script.finish();
+    assert_eq!(json(&second), json(&first));
+}
+
+#[test]
+fn editing_a_linked_payload_keeps_its_oneof_sub_message() {
+    let s = sample();
+    let command = message(&s, "cvp.CommandMessage");
+    let steps = [
+        vec![select("subtype", Pick("SET_GEOFENCE"))],
+        command_header_kept(),
+        vec![
+            text("geofence.fence_id", Text("home")),
+            select("geofence.shape", Pick("circle")),
+            confirm("geofence.circle.center", No),
+            text("geofence.circle.radius_m", Text("250")),
+            text("geofence.active_from", Enter),
+            text("geofence.active_until", Enter),
+            text("geofence.alert_on_exit", Enter),
+            text("reply", Enter),
+            select("next", Pick("edit this one")),
+            select("subtype", Pick("SET_GEOFENCE")),
+        ],
+        command_header_kept(),
+        vec![
+            text("geofence.fence_id", Enter),
+            select("geofence.shape", Pick("(keep circle)")),
+            text("geofence.active_from", Enter),
+            text("geofence.active_until", Enter),
+            text("geofence.alert_on_exit", Enter),
+            text("reply", Enter),
+            select("next", Pick("quit")),
+        ],
+    ]
+    .concat();
+    let mut script = Script::new(steps);
+    let session = Session {
+        desc: command.clone(),
+        response: Some(message(&s, "cvp.CommandResponseMessage")),
+        profile: Profile::builtin().unwrap(),
+        mqtt: None,
+        link: LinkChoice::Auto,
+        bytes_as: None,
+    };
+    let mut out = Vec::new();
+    session.run(&mut script, &mut out).unwrap();
+    script.finish();
+    let out = String::from_utf8(out).unwrap();
+    let hexes = hex_lines(&out);
+    assert_eq!(hexes.len(), 2, "{out}");
+    assert_eq!(
+        hexes[0], hexes[1],
+        "editing with (keep circle) changed the message"
+    );
+    let edited = json(&decode(&command, &hexes[1]));
+    assert_eq!(edited["geofence"]["circle"], json!({"radius_m": 250.0}));
+}

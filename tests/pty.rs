@@ -12,6 +12,8 @@
 //! Unix only: pseudo-terminals.
 #![cfg(unix)]
 
+mod support;
+
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -837,4 +839,169 @@ fn long_prompt_leaves_no_trace_at_80_columns() {
     if !left.is_empty() || !screen.iter().any(|l| l.starts_with("✔ message_id")) {
         t.fail(&format!("the answered prompt left {left:?} on the screen"));
     }
+}
+
+/// Editing a message: `(keep circle)` on a oneof whose member is a
+/// sub-message keeps it as it was (issue 9, item 6): the same bytes again.
+#[test]
+fn editing_keeps_a_oneof_sub_message_as_it_was() {
+    let mut t = Pty::spawn("editing_keeps_a_oneof_sub_message_as_it_was", &[]);
+    t.pick(
+        "? subtype (CommandSubtype) picks payload",
+        "geofence",
+        "SET_GEOFENCE (8)",
+    );
+    keep_header(&mut t);
+    t.answer("? geofence.fence_id (string)", "home");
+    t.pick("? geofence.shape (oneof)", "circle", "circle (Circle)");
+    t.expect("? geofence.circle.center (GeoPoint)");
+    t.send("n");
+    t.answer("? geofence.circle.radius_m (float)", "250");
+    t.answer("? geofence.active_from (Timestamp)", "");
+    t.answer("? geofence.active_until (Timestamp)", "");
+    t.answer("? geofence.alert_on_exit (bool)", "");
+    let first = built_hex(&mut t);
+    t.send(ENTER); // no reply
+    t.expect("? next (action)");
+    t.expect("quit");
+    t.send(DOWN); // edit this one
+    t.send(ENTER);
+    t.expect("? subtype");
+    t.send(ENTER);
+    keep_header(&mut t);
+    t.answer("? geofence.fence_id (string)", "");
+    t.expect("? geofence.shape (oneof)");
+    t.expect("❯ (keep circle)");
+    t.send(ENTER);
+    t.answer("? geofence.active_from (Timestamp)", "");
+    t.answer("? geofence.active_until (Timestamp)", "");
+    t.answer("? geofence.alert_on_exit (bool)", "");
+    let second = built_hex(&mut t);
+    t.send(ENTER);
+    quit_from_next(&mut t);
+    assert_eq!(second, first);
+    let msg = decode_json("cvp.CommandMessage", &second);
+    assert_eq!(msg["geofence"]["circle"]["radius_m"], 250.0, "{msg:#}");
+}
+
+/// At 40 columns a long answer wraps the prompt over several rows; once
+/// answered, only the answered line stays (issue 9, item 7).
+#[test]
+fn a_long_answer_leaves_no_trace_at_40_columns() {
+    let mut t = Pty::spawn("a_long_answer_leaves_no_trace_at_40_columns", &[]);
+    t.session.get_process_mut().set_window_size(40, 24).unwrap();
+    t.pick("? subtype (CommandSubtype)", "engine", "ENGINE_START (1)");
+    t.expect("? message_id (string)");
+    t.send(&format!("{}\r", "x".repeat(70)));
+    t.expect("? correlation_id (string)");
+    thread::sleep(Duration::from_millis(200));
+    t.pump();
+    let screen = t.screen();
+    let left: Vec<&String> = screen
+        .iter()
+        .filter(|l| l.starts_with("? message_id"))
+        .collect();
+    if !left.is_empty() || !screen.iter().any(|l| l.starts_with("✔ message_id")) {
+        t.fail(&format!("the answered prompt left {left:?} on the screen"));
+    }
+    if screen
+        .iter()
+        .any(|l| l.starts_with("xxxx") && screen.iter().filter(|m| m.contains('x')).count() > 3)
+    {
+        t.fail("rows of the wrapped answer were left behind");
+    }
+}
+
+/// `commander -s SET -m TYPE` with no subcommand (issue 9): a descriptor set
+/// made by protoc, a selector in a header linked to a oneof in a body, the
+/// subtype picked by typing its name, a bad value asked again, the hex
+/// decoded by protoc to the message typed, and a pasted reply decoded with
+/// the reply type inferred from the command's name.
+#[test]
+fn bare_commander_builds_on_a_descriptor_set_and_infers_the_reply() {
+    let Some(protoc) = support::peer("protoc") else {
+        return;
+    };
+    let dir = support::TempDir::new("pty-any");
+    let set = dir.path("tcu.pb");
+    let root = format!("{REPO}/tests/data/interactive/any");
+    support::run_peer(
+        &protoc,
+        &[
+            &format!("-I{root}"),
+            &format!("--descriptor_set_out={}", set.display()),
+            "--include_imports",
+            "tcu.proto",
+        ],
+        b"",
+    );
+    let set = set.to_str().unwrap().to_owned();
+    let mut t = Pty::spawn(
+        "bare_commander_builds_on_a_descriptor_set_and_infers_the_reply",
+        &["-s", &set, "-m", "tcu.remote.v1.CommandMessage"],
+    );
+    t.expect("commander · tcu.remote.v1.CommandMessage · no profile");
+    t.expect("replies as tcu.remote.v1.CommandResponseMessage (inferred from the name");
+    t.expect("link: header.op → body.command, by name");
+    t.pick(
+        "? header.op (Op) picks body.command",
+        "climate",
+        "SET_CLIMATE (2)",
+    );
+    t.answer("? header.request_id (string)", "r-1");
+    t.answer("? header.vin (string)", "VIN42");
+    t.answer("? header.version (uint32)", "");
+    t.expect("body.climate (SetClimate)");
+    t.answer("? body.climate.target_c (sint32)", "warm");
+    t.expect("✗ ");
+    t.answer("? body.climate.target_c (sint32)", "21");
+    t.answer("? body.climate.minutes (uint32)", "10");
+    t.answer("? signature (bytes)", "");
+    t.expect("tcu.remote.v1.CommandMessage · ");
+    let shown = t.expect("? reply (CommandResponseMessage) paste hex or base64");
+    let hex = shown
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() >= 2 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| t.fail(&format!("no hex line in:\n{shown}")))
+        .to_owned();
+    // protoc reads the bytes as the message typed.
+    let text = support::run_peer(
+        &protoc,
+        &[
+            &format!("-I{root}"),
+            "--decode=tcu.remote.v1.CommandMessage",
+            "tcu.proto",
+        ],
+        &hex::decode(&hex).unwrap(),
+    );
+    assert_eq!(
+        String::from_utf8(text).unwrap(),
+        "header {\n  request_id: \"r-1\"\n  vin: \"VIN42\"\n  op: SET_CLIMATE\n}\n\
+         body {\n  climate {\n    target_c: 21\n    minutes: 10\n  }\n}\n"
+    );
+    // The vehicle's reply, pasted: decoded as the inferred type.
+    let (code, reply, err) = run(&[
+        "encode",
+        "-s",
+        &set,
+        "-m",
+        "tcu.remote.v1.CommandResponseMessage",
+        "--json",
+        r#"{"header":{"request_id":"r-1","op":"SET_CLIMATE"},"result":"OK","detail":"cabin at 21"}"#,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    t.send(&format!("{}\r", reply.trim()));
+    let table = t.expect("? next (action)");
+    for want in [
+        "tcu.remote.v1.CommandResponseMessage · ",
+        "OK (1)",
+        "cabin at 21",
+        "SET_CLIMATE (2)",
+    ] {
+        if !table.contains(want) {
+            t.fail(&format!("the reply's table lacks {want:?}:\n{table}"));
+        }
+    }
+    choose_quit(&mut t);
 }

@@ -21,7 +21,7 @@ use crate::schema::Schema;
 use prost_reflect::MessageDescriptor;
 
 pub use generate::{completion_script, man_page, man_page_names};
-pub use interactive::{Mqtt, Session};
+pub use interactive::{Mqtt, Session, choose_link};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {

@@ -8,7 +8,7 @@ use std::io;
 
 use anyhow::Result;
 use dialoguer::console;
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::theme::{ColorfulTheme, Theme};
 use dialoguer::{Confirm, FuzzySelect, Input};
 
 use super::{Prompter, Question, Reply};
@@ -60,16 +60,44 @@ fn quit_or<T>(r: std::result::Result<T, dialoguer::Error>) -> Result<Reply<T>> {
 
 impl Prompter for TerminalPrompter {
     fn text(&mut self, q: &Question) -> Result<Reply<String>> {
+        let term = console::Term::stderr();
+        let label = label(q);
+        // The answered line is written here, not by dialoguer: it clears
+        // only the last row of a prompt, and a long answer in a narrow
+        // terminal wraps the prompt over several.
         let mut input = Input::<String>::with_theme(&self.theme)
-            .with_prompt(label(q))
+            .with_prompt(&label)
             .allow_empty(true)
-            .report(true);
-        // Enter keeps the value shown (and the line reports it).
+            .report(false);
+        // Enter keeps the value shown.
         if let Some(d) = &q.default {
             input = input.default(d.clone()).show_default(true);
         }
-        let answer = input.interact_text();
-        Ok(match quit_or(answer)? {
+        let answer = quit_or(input.interact_text_on(&term))?;
+        if let Reply::Value(value) = &answer {
+            let mut prompt = String::new();
+            let _ = self
+                .theme
+                .format_input_prompt(&mut prompt, &label, q.default.as_deref());
+            // Enter on a default leaves nothing typed.
+            let typed = if q.default.as_ref() == Some(value) {
+                ""
+            } else {
+                value.as_str()
+            };
+            let width = console::measure_text_width(&prompt) + console::measure_text_width(typed);
+            let cols = usize::from(term.size().1).max(1);
+            let rows = width.div_ceil(cols).max(1);
+            if rows > 1 {
+                term.clear_last_lines(rows - 1)?;
+            }
+            let mut done = String::new();
+            let _ = self
+                .theme
+                .format_input_prompt_selection(&mut done, &label, value);
+            term.write_line(&done)?;
+        }
+        Ok(match answer {
             Reply::Value(s) if s.is_empty() => Reply::Skip,
             other => other,
         })

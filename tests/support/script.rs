@@ -39,7 +39,6 @@ pub enum Answer<'a> {
     Quit,
 }
 
-
 #[derive(Debug, Clone)]
 pub struct Step<'a> {
     pub ask: Ask,
@@ -284,4 +283,3 @@ impl Drop for Script<'_> {
         }
     }
 }
-
