@@ -57,7 +57,7 @@ pub fn write(
     max: Option<usize>,
     line: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
-    let widths = measure(source, max)?;
+    let widths = measure(source, max, true)?;
     draw(source, &widths, line)
 }
 
@@ -77,7 +77,12 @@ fn total(widths: &[usize]) -> usize {
     1 + widths.iter().map(|w| w + 3).sum::<usize>()
 }
 
-fn measure(source: &dyn Source, max: Option<usize>) -> io::Result<Vec<usize>> {
+/// The column widths of `source` within `max`. Only the outermost table
+/// (`outer`) narrows its fixed columns (wrapping names and types); a nested
+/// table keeps them and gives up its value column's width, its own nested
+/// tables turning to text first, so that what does not fit is shown as text
+/// rather than as a table squeezed out of shape.
+fn measure(source: &dyn Source, max: Option<usize>, outer: bool) -> io::Result<Vec<usize>> {
     let header = source.header();
     let n = header.len();
     let last = n - 1;
@@ -107,7 +112,11 @@ fn measure(source: &dyn Source, max: Option<usize>) -> io::Result<Vec<usize>> {
             last_text.min(MIN_LAST)
         };
         let fixed: usize = total(&widths[..last]) + 3;
-        let mut over = (fixed + need).saturating_sub(m);
+        let mut over = if outer {
+            (fixed + need).saturating_sub(m)
+        } else {
+            0
+        };
         while over > 0 {
             let (i, w) = widths[..last]
                 .iter()
@@ -121,6 +130,8 @@ fn measure(source: &dyn Source, max: Option<usize>) -> io::Result<Vec<usize>> {
             widths[i] -= 1;
             over -= 1;
         }
+        // A nested table that cannot give its value column this much does
+        // not fit, and its parent shows it as text.
         m.saturating_sub(total(&widths[..last]) + 3).max(need)
     });
     let mut last_width = widths[last];
@@ -128,7 +139,7 @@ fn measure(source: &dyn Source, max: Option<usize>) -> io::Result<Vec<usize>> {
         match row.get(last) {
             Some(Cell::Text(t)) => last_width = last_width.max(text_width(t)),
             Some(Cell::Nested(inner)) => {
-                let mut w = total(&measure(inner.as_ref(), avail)?);
+                let mut w = total(&measure(inner.as_ref(), avail, false)?);
                 if let Some(a) = avail.filter(|a| w > *a) {
                     if let Some(t) = inner.text() {
                         w = text_width(&t).min(a);
@@ -180,7 +191,7 @@ fn draw(
             match cell {
                 Cell::Text(t) => texts.push(wrap(&t, widths[i])),
                 Cell::Nested(inner) if i == last => {
-                    let inner_widths = measure(inner.as_ref(), Some(widths[i]))?;
+                    let inner_widths = measure(inner.as_ref(), Some(widths[i]), false)?;
                     match inner.text() {
                         // Too wide even narrowed: its text, wrapped.
                         Some(t) if total(&inner_widths) > widths[i] => {
