@@ -8,13 +8,16 @@
 pub mod cli;
 pub mod cmd;
 pub mod codec;
-pub mod mqtt;
 pub mod profile;
 pub mod prompt;
 pub mod render;
 pub mod schema;
+pub mod transport;
 pub mod value;
 pub mod wire;
+
+/// MQTT, where it has always been reachable.
+pub use transport::mqtt;
 
 use std::fmt;
 use std::io;

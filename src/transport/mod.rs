@@ -1,0 +1,4 @@
+//! Transports: connections to brokers (and later devices), delivery and
+//! reconnects. A transport knows bytes and topics, never message types.
+
+pub mod mqtt;
