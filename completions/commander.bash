@@ -83,7 +83,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -q -m -h -V --schema --proto_path --proto-path --profile --quiet --message --response-type --timeout --link --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --help --version interactive encode decode list describe send listen completions man help"
+            opts="-s -I -q -m -h -V --schema --proto_path --proto-path --profile --quiet --message --response-type --timeout --link --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --help --version interactive encode decode list describe send listen completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,6 +150,18 @@ _commander() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -571,7 +583,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__interactive)
-            opts="-m -s -I -q -h --message --response-type --timeout --link --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -s -I -q -h --message --response-type --timeout --link --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -614,6 +626,18 @@ _commander() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -703,7 +727,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__listen)
-            opts="-m -o -s -I -q -h --message --raw --type --topic --output --count --session --share --guess --width --enum-numbers --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -o -s -I -q -h --message --raw --type --topic --output --count --session --share --guess --width --enum-numbers --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,6 +794,18 @@ _commander() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -855,7 +891,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__send)
-            opts="-m -o -s -I -q -h --message --json --text --file --set --no-defaults --topic --response-topic --response-type --timeout --output --width --enum-numbers --bytes-as --broker --username --password --ca --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -o -s -I -q -h --message --json --text --file --set --no-defaults --topic --response-topic --response-type --timeout --any-reply --no-reply --output --width --enum-numbers --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -930,6 +966,18 @@ _commander() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

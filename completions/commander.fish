@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_commander_global_optspecs
-    string join \n s/schema= I/proto-path= profile= q/quiet m/message= response-type= timeout= link= bytes-as= broker= username= password= ca= client-id= keep-alive= qos= h/help V/version
+    string join \n s/schema= I/proto-path= profile= q/quiet m/message= response-type= timeout= link= bytes-as= broker= username= password= ca= cert= key= connect-timeout= client-id= keep-alive= qos= h/help V/version
 end
 
 function __fish_commander_needs_command
@@ -32,10 +32,13 @@ complete -c commander -n "__fish_commander_needs_command" -l response-type -d 'T
 complete -c commander -n "__fish_commander_needs_command" -l timeout -d 'How long to wait for a reply after publishing, like 10s' -r
 complete -c commander -n "__fish_commander_needs_command" -l link -d 'Envelope link: auto, none, or SELECTOR=ONEOF (field paths, like header.op=body.content)' -r
 complete -c commander -n "__fish_commander_needs_command" -l bytes-as -d 'Build the message carried in a bytes field: FIELD.PATH=TYPE (repeatable)' -r
-complete -c commander -n "__fish_commander_needs_command" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_needs_command" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
 complete -c commander -n "__fish_commander_needs_command" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_needs_command" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_needs_command" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_needs_command" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_needs_command" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_needs_command" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
 complete -c commander -n "__fish_commander_needs_command" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
 complete -c commander -n "__fish_commander_needs_command" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_needs_command" -l qos -d 'Quality of service: 0, 1 or 2' -r
@@ -57,10 +60,13 @@ complete -c commander -n "__fish_commander_using_subcommand interactive" -l resp
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l timeout -d 'How long to wait for a reply after publishing, like 10s' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l link -d 'Envelope link: auto, none, or SELECTOR=ONEOF (field paths, like header.op=body.content)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l bytes-as -d 'Build the message carried in a bytes field: FIELD.PATH=TYPE (repeatable)' -r
-complete -c commander -n "__fish_commander_using_subcommand interactive" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_using_subcommand interactive" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand interactive" -l qos -d 'Quality of service: 0, 1 or 2' -r
@@ -151,10 +157,13 @@ jsonl\t'One compact JSON object per line'
 text\t'Protobuf text format'"
 complete -c commander -n "__fish_commander_using_subcommand send" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
-complete -c commander -n "__fish_commander_using_subcommand send" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand send" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l qos -d 'Quality of service: 0, 1 or 2' -r
@@ -162,6 +171,8 @@ complete -c commander -n "__fish_commander_using_subcommand send" -s s -l schema
 complete -c commander -n "__fish_commander_using_subcommand send" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l no-defaults -d 'Do not fill the header from the profile\'s defaults'
+complete -c commander -n "__fish_commander_using_subcommand send" -l any-reply -d 'Take the first message on the response topic as the reply, even when there is no correlation_id or message_id to match it on'
+complete -c commander -n "__fish_commander_using_subcommand send" -l no-reply -d 'Publish only: wait for the broker\'s acknowledgement, not for a reply'
 complete -c commander -n "__fish_commander_using_subcommand send" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
 complete -c commander -n "__fish_commander_using_subcommand send" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -179,10 +190,13 @@ some\t'Plausible readings: floats in a sensible range, packed numbers that look 
 all\t'Every reading that decodes'"
 complete -c commander -n "__fish_commander_using_subcommand listen" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
-complete -c commander -n "__fish_commander_using_subcommand listen" -l broker -d 'Broker URL: mqtt://host:port, or mqtts://host:port for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand listen" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_using_subcommand listen" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
 complete -c commander -n "__fish_commander_using_subcommand listen" -l qos -d 'Quality of service: 0, 1 or 2' -r

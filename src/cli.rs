@@ -311,7 +311,9 @@ pub enum GuessArg {
 // flattens it, `commander` itself included.)
 #[derive(Debug, Args, Clone, Default)]
 pub struct BrokerArgs {
-    /// Broker URL: mqtt://host:port, or mqtts://host:port for TLS
+    /// Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS
+    ///
+    /// A password in the URL is never printed (messages show ***).
     #[arg(long, value_name = "URL")]
     pub broker: Option<String>,
 
@@ -331,6 +333,18 @@ pub struct BrokerArgs {
     /// CA certificate (PEM) to trust for mqtts:// instead of the system's roots
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+
+    /// Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) of the client certificate
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// How long the broker may take to accept a connection (each reconnect too)
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
 
     /// Client id (default: commander- and a random suffix)
     #[arg(long, value_name = "ID")]
@@ -378,6 +392,15 @@ pub struct SendArgs {
     /// How long to wait for the reply, like 10s or 500ms
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub timeout: String,
+
+    /// Take the first message on the response topic as the reply, even when
+    /// there is no correlation_id or message_id to match it on
+    #[arg(long, conflicts_with = "no_reply")]
+    pub any_reply: bool,
+
+    /// Publish only: wait for the broker's acknowledgement, not for a reply
+    #[arg(long)]
+    pub no_reply: bool,
 
     /// Output format of the reply
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]

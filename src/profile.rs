@@ -268,9 +268,19 @@ impl Profile {
     /// the message does not have, a bad value) is an error naming the
     /// profile line; the other defaults are still applied.
     pub fn apply_defaults(&self, msg: &mut DynamicMessage) -> Result<()> {
+        self.apply_defaults_except(msg, &[])
+    }
+
+    /// [`Profile::apply_defaults`] but for the field paths in `given`: the
+    /// user gave those (even empty), and what the user gives wins.
+    pub fn apply_defaults_except(&self, msg: &mut DynamicMessage, given: &[String]) -> Result<()> {
         let (plain, copies): (Vec<&HeaderDefault>, Vec<&HeaderDefault>) = self
             .defaults
             .iter()
+            .filter(|d| {
+                let path = crate::value::canonical_path(&msg.descriptor(), &d.path);
+                !given.contains(&path)
+            })
             .partition(|d| field_refs(&d.template).is_empty());
         let errors: Vec<String> = plain
             .into_iter()
@@ -368,7 +378,7 @@ pub fn render_template(template: &str, msg: &DynamicMessage) -> Result<String, S
 }
 
 /// The fields a template copies (`{field.path}`).
-fn field_refs(template: &str) -> Vec<&str> {
+pub fn field_refs(template: &str) -> Vec<&str> {
     let mut refs = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {

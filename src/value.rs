@@ -267,6 +267,223 @@ pub fn find_field(m: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> 
         .or_else(|| m.fields().find(|f| f.name().eq_ignore_ascii_case(name)))
 }
 
+/// `path` (names or JSON names, dotted) in proto names, as far as `desc`
+/// knows them: what [`given_paths`] gives, for comparing.
+pub fn canonical_path(desc: &MessageDescriptor, path: &str) -> String {
+    let mut current = Some(desc.clone());
+    path.split('.')
+        .map(|part| {
+            let field = current.as_ref().and_then(|d| find_field(d, part));
+            current = field.as_ref().and_then(|f| match f.kind() {
+                Kind::Message(m) if !f.is_map() => Some(m),
+                _ => None,
+            });
+            field.map_or_else(|| part.to_owned(), |f| f.name().to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The field paths (proto names, dotted) a JSON or text-format document
+/// gives a value, empty values and sub-messages included: the fields the
+/// user set, which profile defaults leave alone.
+pub fn given_paths(desc: &MessageDescriptor, input: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if input.trim_start().starts_with('{') {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(input) {
+            json_paths(desc, &map, "", &mut out);
+        }
+    } else {
+        text_paths(desc, input, &mut out);
+    }
+    out
+}
+
+fn json_paths(
+    desc: &MessageDescriptor,
+    map: &serde_json::Map<String, serde_json::Value>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    for (key, value) in map {
+        let Some(field) = find_field(desc, key) else {
+            continue;
+        };
+        let path = format!("{prefix}{}", field.name());
+        if let (Kind::Message(inner), serde_json::Value::Object(sub)) = (field.kind(), value) {
+            if !field.is_map() && !field.is_list() {
+                json_paths(&inner, sub, &format!("{path}."), out);
+            }
+        }
+        out.push(path);
+    }
+}
+
+/// The field names of a text-format document, with the messages they sit
+/// in (a light scan: strings, comments, lists and `[extension]` names are
+/// stepped over).
+fn text_paths(desc: &MessageDescriptor, text: &str, out: &mut Vec<String>) {
+    let tokens = text_tokens(text);
+    let mut stack: Vec<(String, Option<MessageDescriptor>)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        match tokens[i] {
+            Tok::Punct('}' | '>') => {
+                stack.pop();
+                i += 1;
+            }
+            Tok::Word(name) => {
+                let parent = match stack.last() {
+                    Some((_, d)) => d.clone(),
+                    None => Some(desc.clone()),
+                };
+                let field = parent.as_ref().and_then(|d| find_field(d, name));
+                let name = field.as_ref().map_or(name, |f| f.name());
+                let path = match stack.last() {
+                    Some((p, _)) => format!("{p}.{name}"),
+                    None => name.to_owned(),
+                };
+                out.push(path.clone());
+                i += 1;
+                if tokens.get(i) == Some(&Tok::Punct(':')) {
+                    i += 1;
+                }
+                match tokens.get(i) {
+                    Some(Tok::Punct('{' | '<')) => {
+                        let inner = field.and_then(|f| match f.kind() {
+                            Kind::Message(m) if !f.is_map() => Some(m),
+                            _ => None,
+                        });
+                        stack.push((path, inner));
+                        i += 1;
+                    }
+                    Some(Tok::Punct('[')) => i = skip_brackets(&tokens, i),
+                    Some(Tok::Word(w)) => {
+                        i += 1;
+                        // `- 5`: the sign is a token of its own.
+                        if *w == "-" {
+                            i += 1;
+                        }
+                        while tokens.get(i) == Some(&Tok::Str) {
+                            i += 1;
+                        }
+                    }
+                    Some(Tok::Str) => {
+                        while tokens.get(i) == Some(&Tok::Str) {
+                            i += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // `[ext.name]` or `[type.googleapis.com/T]`: not a field path.
+            Tok::Punct('[') => {
+                i = skip_brackets(&tokens, i);
+                match tokens.get(i) {
+                    Some(Tok::Punct(':')) => {
+                        i += 1;
+                        if matches!(tokens.get(i), Some(Tok::Punct('{' | '<'))) {
+                            stack.push(("[]".into(), None));
+                            i += 1;
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    Some(Tok::Punct('{' | '<')) => {
+                        stack.push(("[]".into(), None));
+                        i += 1;
+                    }
+                    _ => {}
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Past the `]` that closes the `[` at `i` (nesting counted).
+fn skip_brackets(tokens: &[Tok<'_>], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < tokens.len() {
+        match tokens[i] {
+            Tok::Punct('[' | '{' | '<') => depth += 1,
+            Tok::Punct(']' | '}' | '>') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
+#[derive(Debug, PartialEq)]
+enum Tok<'a> {
+    Word(&'a str),
+    Str,
+    Punct(char),
+}
+
+fn text_tokens(text: &str) -> Vec<Tok<'_>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                out.push(Tok::Str);
+            }
+            b':' | b'{' | b'}' | b'<' | b'>' | b'[' | b']' | b',' | b';' => {
+                out.push(Tok::Punct(c as char));
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                while i < b.len()
+                    && !matches!(
+                        b[i],
+                        b' ' | b'\t'
+                            | b'\n'
+                            | b'\r'
+                            | b'#'
+                            | b'"'
+                            | b'\''
+                            | b':'
+                            | b'{'
+                            | b'}'
+                            | b'<'
+                            | b'>'
+                            | b'['
+                            | b']'
+                            | b','
+                            | b';'
+                    )
+                {
+                    i += 1;
+                }
+                // Byte boundaries of ASCII delimiters are char boundaries.
+                out.push(Tok::Word(&text[start..i]));
+            }
+        }
+    }
+    out
+}
+
 /// One step of a field path: `name`, `name[key]` or `name[index]`.
 #[derive(Debug, PartialEq)]
 struct Step {

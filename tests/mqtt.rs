@@ -697,7 +697,8 @@ fn send_skips_a_reply_for_another_command_and_prints_the_matching_one() {
     assert_eq!(reply["return_code"], "SUCCESS");
     assert_eq!(reply["engine_start"]["cabin_temp_c"], 21);
     assert!(
-        run.stderr.contains("note: skipped a reply")
+        run.stderr
+            .contains("note: skipped 1 reply to other commands")
             && run.stderr.contains("someone-elses-command"),
         "a note about the reply for another command:\n{}",
         run.stderr

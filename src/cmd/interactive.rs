@@ -253,9 +253,8 @@ impl Session {
         msg: &DynamicMessage,
         bytes: &[u8],
     ) -> Result<bool> {
-        let topics = crate::mqtt::render_topic(&mqtt.command_topic, msg).and_then(|t| {
-            let r = crate::profile::render_template(&mqtt.response_topic, msg)
-                .map_err(anyhow::Error::msg)?;
+        let topics = super::request::render_topic(&mqtt.command_topic, msg, true).and_then(|t| {
+            let r = super::request::render_topic(&mqtt.response_topic, msg, false)?;
             Ok((t, r))
         });
         let (topic, response_topic) = match topics {
@@ -282,45 +281,57 @@ impl Session {
             Reply::Value(_) | Reply::Skip => return Ok(true),
             Reply::Quit => return Ok(false),
         }
-        let matcher = crate::mqtt::Matcher::for_command(msg, response);
+        // At a prompt the user sees the reply: without an id to match on,
+        // the first message on the topic is shown, and said to be that.
+        let matcher = match super::request::Matcher::for_command(msg, response) {
+            Ok(m) => m,
+            Err(why) => {
+                p.say(&format!(
+                    "note: {why}: the first message on {response_topic} is taken as the reply"
+                ));
+                super::request::Matcher::Any
+            }
+        };
         let published = format!(
             "published to {topic}; waiting up to {}s for the reply on {response_topic}",
             mqtt.timeout.as_secs_f64()
         );
-        match crate::mqtt::request(
+        let wanted = super::request::Wanted {
+            topic: &response_topic,
+            response,
+            matcher: &matcher,
+        };
+        match super::request::exchange(
             &mqtt.cfg,
             &topic,
-            &response_topic,
             bytes.to_vec(),
             mqtt.qos,
-            response,
-            &matcher,
+            Some(wanted),
             mqtt.timeout,
             || p.say(&published),
         ) {
-            Ok(crate::mqtt::Outcome::Reply { bytes, skipped, .. }) => {
-                for note in skipped {
-                    p.say(&format!("note: {note}"));
+            Ok((answer, skipped)) => {
+                for line in skipped.lines() {
+                    p.say(&line);
                 }
-                let renderer = self.reply_renderer(Some(response));
-                let mut shown = Vec::new();
-                renderer.render(&bytes, &mut shown)?;
-                writeln!(
-                    out,
-                    "{}",
-                    renderer.title(Some(&response_topic), bytes.len())
-                )?;
-                out.write_all(&shown)?;
-                out.flush()?;
-            }
-            Ok(crate::mqtt::Outcome::Timeout { skipped }) => {
-                for note in skipped {
-                    p.say(&format!("note: {note}"));
+                match answer {
+                    super::request::Answer::Reply { bytes, .. } => {
+                        let renderer = self.reply_renderer(Some(response));
+                        let mut shown = Vec::new();
+                        renderer.render(&bytes, &mut shown)?;
+                        writeln!(
+                            out,
+                            "{}",
+                            renderer.title(Some(&response_topic), bytes.len())
+                        )?;
+                        out.write_all(&shown)?;
+                        out.flush()?;
+                    }
+                    _ => p.warn(&format!(
+                        "no reply on {response_topic} within {}s",
+                        mqtt.timeout.as_secs_f64()
+                    )),
                 }
-                p.warn(&format!(
-                    "no reply on {response_topic} within {}s",
-                    mqtt.timeout.as_secs_f64()
-                ));
             }
             Err(e) => p.warn(&format!("{e:#}")),
         }

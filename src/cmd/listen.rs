@@ -1,23 +1,22 @@
 //! `commander listen`: decode every message on MQTT topics, each with the
 //! type mapped to its topic (SPEC 9).
 
+use std::io;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Result, anyhow};
-use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode};
-use rumqttc::v5::{Client, ConnectionError, Event, RecvTimeoutError};
 
+use super::acked_out::AckedOut;
 use crate::UsageError;
 use crate::cli::{ListenArgs, ListenFormat, SchemaArgs};
 use crate::mqtt;
 use crate::profile::Profile;
 use crate::render::{Format, Renderer, ViewOptions};
 use crate::schema::Schema;
-
-/// Output waiting this long for more messages is written out.
-const IDLE_FLUSH: Duration = Duration::from_millis(100);
+use crate::transport::mqtt_listener::{Event, Listener, Token};
+use crate::transport::poll;
 
 pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
     let paths = schema_args.paths();
@@ -116,146 +115,172 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
 
     let cfg = super::broker_config(&args.broker, &profile, args.session.as_deref())?;
     let qos = mqtt::qos(args.broker.qos)?;
-    let (client, mut conn) = Client::new(mqtt::options(&cfg)?, 4096);
-    subscribe(&client, &subscriptions, qos)?;
-
-    let mut out = super::StreamOut::new();
-    let mut connected = false;
-    let mut pending_subacks = subscriptions.len();
-    let mut seen: u64 = 0;
-    let mut failures = 0usize;
-    stop_on_interrupt();
-    let mut interrupted = false;
-    // One received message, decoded with the type mapped to its topic.
-    let show = |buf: &mut Vec<u8>, p: &rumqttc::v5::mqttbytes::v5::Publish| {
-        let topic = String::from_utf8_lossy(&p.topic).into_owned();
-        let renderer = routes
-            .iter()
-            .find(|(f, _)| mqtt::matches(f, &topic))
-            .map_or(&fallback, |(_, r)| r);
-        record(buf, renderer, format, &topic, &p.payload)
+    // Before connecting: Ctrl-C while the broker keeps us waiting ends it.
+    poll::on_stop_signals(on_stop_signal);
+    let persistent = cfg.persistent;
+    let mut listener = match Listener::start(cfg, subscriptions.clone(), qos) {
+        Ok(l) => l,
+        Err(_) if STOP.load(Ordering::Relaxed) => return Ok(ExitCode::from(130)),
+        Err(e) => return Err(e),
     };
-    loop {
-        if args.count.is_some_and(|n| seen >= n) {
-            break;
+    eprintln!(
+        "listening on {} at {}{}",
+        subscriptions.join(", "),
+        listener.url,
+        if persistent {
+            " (persistent session)"
+        } else {
+            ""
         }
+    );
+
+    // One received message, decoded with the type mapped to its topic.
+    let renderer_for = |topic: &str| {
+        routes
+            .iter()
+            .find(|(f, _)| mqtt::matches(f, topic))
+            .map_or(&fallback, |(_, r)| r)
+    };
+    let mut out: AckedOut<Token> = AckedOut::stdout();
+    // Records made (and not dropped), and delivered (written, and for a
+    // pipe read): `--count N` ends when N are delivered and acknowledged.
+    let mut taken: u64 = 0;
+    let mut delivered: u64 = 0;
+    let mut failures = 0usize;
+    let mut last_ack = Instant::now();
+    let end = loop {
         if STOP.load(Ordering::Relaxed) {
-            // Messages already received (and acknowledged to the broker)
-            // are printed before leaving: nothing acknowledged is lost.
-            interrupted = true;
-            loop {
-                let p = match conn.try_recv() {
-                    Ok(Ok(Event::Incoming(Packet::Publish(p)))) => p,
-                    Ok(Ok(_)) => continue,
-                    _ => break,
-                };
-                if !show(&mut out.buf, &p) {
-                    failures += 1;
-                }
-            }
-            break;
+            break End::Signal;
         }
-        match conn.recv_timeout(IDLE_FLUSH) {
-            Err(RecvTimeoutError::Timeout) => out.finish()?,
-            Err(RecvTimeoutError::Disconnected) => break,
-            Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => {
-                if connected {
-                    eprintln!("reconnected to {}", cfg.url);
-                    if !ack.session_present {
-                        subscribe(&client, &subscriptions, qos)?;
+        // 1. Take what has arrived, as long as there is room for it.
+        let mut busy = false;
+        while args.count.is_none_or(|n| taken < n) && out.unwritten() < MAX_HELD {
+            match listener.next(Duration::ZERO)? {
+                Event::Message(d) => {
+                    let renderer = renderer_for(&d.topic);
+                    if !record(out.buf(), renderer, format, &d.topic, &d.payload) {
+                        failures += 1;
                     }
+                    out.end_record(d.token);
+                    taken += 1;
+                    busy = true;
                 }
-                connected = true;
-            }
-            Ok(Ok(Event::Incoming(Packet::SubAck(ack)))) => {
-                // A refused subscription is an error, not silence.
-                if let Some(code) = ack
-                    .return_codes
-                    .iter()
-                    .find(|c| !matches!(c, SubscribeReasonCode::Success(_)))
-                {
-                    out.finish()?;
-                    return Err(anyhow!(
-                        "the broker at {} refused a subscription ({code:?}); check the topic filters and permissions",
-                        cfg.url
-                    ));
+                Event::Handled => busy = true,
+                Event::Idle | Event::Interrupted => break,
+                Event::Note(note) => {
+                    eprintln!("{note}");
+                    break;
                 }
-                if pending_subacks > 0 {
-                    pending_subacks -= 1;
-                    if pending_subacks == 0 {
-                        eprintln!(
-                            "listening on {} at {}{}",
-                            subscriptions.join(", "),
-                            cfg.url,
-                            if cfg.persistent {
-                                " (persistent session)"
-                            } else {
-                                ""
-                            }
-                        );
+                Event::Reconnected { note, resumed } => {
+                    eprintln!("{note}");
+                    if resumed {
+                        // The broker sends these again: not written twice.
+                        let dropped = out.drop_unwritten(|t| listener.redelivered(*t));
+                        taken -= dropped as u64;
                     }
+                    busy = true;
                 }
             }
-            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
-                seen += 1;
-                if !show(&mut out.buf, &p) {
-                    failures += 1;
+        }
+        // 2. Write; what was delivered may be acknowledged.
+        match out.progress() {
+            Ok(done) => {
+                busy |= !done.is_empty();
+                delivered += done.len() as u64;
+                for token in done {
+                    listener.written(token);
                 }
-                out.done_one()?;
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                let fatal = matches!(e, ConnectionError::ConnectionRefused(_)) || !connected;
-                let err = mqtt::describe(&e, &cfg.url);
-                if fatal {
-                    out.finish()?;
-                    return Err(err);
-                }
-                out.finish()?;
-                eprintln!("{err:#}; reconnecting");
-                std::thread::sleep(Duration::from_secs(1));
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::ReaderGone,
+            Err(e) => {
+                listener.close();
+                return Err(anyhow!("cannot write the output: {e}"));
             }
+        }
+        // 3. Acknowledge in batches: often enough that the broker never
+        // waits on its in-flight window, and at once when things are quiet.
+        if listener.pending() >= ACK_BATCH
+            || (listener.pending() > 0 && (!busy || last_ack.elapsed() >= ACK_EVERY))
+        {
+            if let Err(e) = listener.flush() {
+                eprintln!("{e:#}; reconnecting");
+            }
+            last_ack = Instant::now();
+        }
+        if args.count.is_some_and(|n| delivered >= n) {
+            break End::Count;
+        }
+        // 4. Nothing to do at once: wait for the broker or the output.
+        if !busy {
+            let reading = out.unwritten() < MAX_HELD && args.count.is_none_or(|n| taken < n);
+            let mut interests = Vec::new();
+            if let (true, Some(fd)) = (reading, listener.raw_fd()) {
+                interests.push(poll::Interest {
+                    fd,
+                    read: true,
+                    write: false,
+                });
+            }
+            if out.wants_writable() {
+                interests.push(poll::Interest {
+                    fd: 1,
+                    read: false,
+                    write: true,
+                });
+            }
+            if !reading {
+                listener.keep_alive();
+            }
+            // With nothing to wait on (reconnecting), this is the backoff's tick.
+            poll::wait(&interests, WAIT)?;
+        }
+    };
+    // Leaving: deliver what can be (briefly, at a signal), acknowledge
+    // exactly what was delivered, and say goodbye to the broker.
+    if end == End::Signal {
+        for token in out.finish(STOP_GRACE) {
+            listener.written(token);
         }
     }
-    out.finish()?;
-    mqtt::close(&client, &mut conn);
+    listener.close();
     if failures > 0 {
         eprintln!("{failures} message(s) did not decode");
     }
-    Ok(if interrupted {
-        ExitCode::from(130)
-    } else if failures > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    Ok(match end {
+        End::Signal => ExitCode::from(130),
+        _ if failures > 0 => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
     })
 }
 
-/// Set by SIGINT or SIGTERM: the loop prints what it holds and leaves.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-fn stop_on_interrupt() {
-    #[cfg(unix)]
-    {
-        extern "C" fn on_signal(_: libc::c_int) {
-            STOP.store(true, Ordering::Relaxed);
-        }
-        // SAFETY: the handler only stores to an atomic, which is
-        // async-signal-safe.
-        unsafe {
-            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-        }
-    }
+/// Why the listener stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Signal,
+    /// `--count N` records delivered.
+    Count,
+    /// The output's reader has gone (`| head -1`).
+    ReaderGone,
 }
 
-fn subscribe(client: &Client, filters: &[String], qos: rumqttc::v5::mqttbytes::QoS) -> Result<()> {
-    for f in filters {
-        client
-            .subscribe(f.clone(), qos)
-            .map_err(|e| anyhow!("cannot subscribe to '{f}': {e}"))?;
-    }
-    Ok(())
+/// Output held (not yet written) beyond which no more is read: the broker
+/// waits, its in-flight window full.
+const MAX_HELD: usize = 8 << 20;
+/// Acknowledgements are sent when this many wait (well inside the receive
+/// maximum of 1000 the listener announces) ...
+const ACK_BATCH: usize = 200;
+/// ... or this long after the last batch.
+const ACK_EVERY: Duration = Duration::from_millis(50);
+/// The longest wait in one turn of the loop.
+const WAIT: Duration = Duration::from_millis(200);
+/// At SIGINT/SIGTERM: how long held records may still be written.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+
+/// Set by SIGINT or SIGTERM: the loop delivers what it can and leaves.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
 }
 
 fn valid_filter(f: &str) -> bool {

@@ -1,5 +1,6 @@
 //! One module per subcommand: raw flags in, work done, exit status out.
 
+mod acked_out;
 mod decode;
 mod describe;
 mod encode;
@@ -7,6 +8,7 @@ mod generate;
 mod interactive;
 mod list;
 mod listen;
+mod request;
 mod send;
 
 use std::io::{self, IsTerminal, Write};
@@ -85,13 +87,16 @@ impl Context {
 }
 
 /// The broker settings: command-line flags over the profile's `[mqtt]`.
-/// `session` makes the session persistent under that client id.
+/// `session` makes the session persistent under that client id. User info
+/// in the URL (`mqtt://user:password@host`) gives the credentials; TLS
+/// options with a plain `mqtt://` URL are an error (they would be ignored,
+/// and the password sent in clear).
 pub(crate) fn broker_config(
     args: &crate::cli::BrokerArgs,
     profile: &Profile,
     session: Option<&str>,
 ) -> Result<crate::mqtt::BrokerConfig> {
-    let url = args
+    let raw = args
         .broker
         .clone()
         .or_else(|| profile.mqtt.broker.clone())
@@ -101,21 +106,57 @@ pub(crate) fn broker_config(
                     .into(),
             )
         })?;
-    crate::mqtt::parse_url(&url).map_err(|e| crate::UsageError(format!("--broker: {e}")))?;
+    let ep =
+        crate::mqtt::parse_url(&raw).map_err(|e| crate::UsageError(format!("--broker: {e}")))?;
+    if !ep.tls {
+        for (given, flag) in [
+            (args.ca.is_some(), "--ca"),
+            (args.cert.is_some(), "--cert"),
+            (args.key.is_some(), "--key"),
+        ] {
+            if given {
+                return Err(crate::UsageError(format!(
+                    "{flag} is for TLS, but {} is a plain connection: use mqtts://",
+                    crate::mqtt::redact(&raw)
+                ))
+                .into());
+            }
+        }
+    }
+    // The URL without its user info; the credentials apart.
+    let url = match raw.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => raw.clone(),
+    };
+    let connect_timeout = send::parse_duration(&args.connect_timeout)
+        .map_err(|e| crate::UsageError(format!("--connect-timeout: {e}")))?;
     Ok(crate::mqtt::BrokerConfig {
         url,
         username: args
             .username
             .clone()
+            .or(ep.username)
             .or_else(|| profile.mqtt.username.clone()),
-        password: args.password.clone(),
+        password: args.password.clone().or(ep.password),
         ca: args.ca.clone(),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
         client_id: session
             .map(str::to_owned)
             .or_else(|| args.client_id.clone())
             .or_else(|| profile.mqtt.client_id.clone()),
         keep_alive: std::time::Duration::from_secs(args.keep_alive),
         persistent: session.is_some(),
+        receive_maximum: 1000,
+        connect_timeout,
     })
 }
 

@@ -9,44 +9,74 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
 
 use super::Context;
+use super::request::{self, Answer, Matcher};
 use crate::UsageError;
 use crate::cli::{OutputFormat, SendArgs};
-use crate::mqtt::{self, Matcher, Outcome};
+use crate::mqtt;
 use crate::render::{Format, Renderer, ViewOptions};
-use crate::value::{apply_set, message_from_json, message_from_text};
+use crate::value::{apply_set, given_paths, message_from_json, message_from_text};
 use crate::wire;
+use rumqttc::v5::mqttbytes::QoS;
 
 pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
     let desc = context.command_type(args.message.as_deref())?;
-    let response = context.response_type(args.response_type.as_deref())?;
+    // The reply's type: --response-type, the profile's, or one the schema
+    // names after the command (FooRequest → FooResponse).
+    let response = if args.no_reply {
+        None
+    } else {
+        Some(match (&args.response_type, &context.profile.response) {
+            (Some(_), _) | (None, Some(_)) => {
+                context.response_type(args.response_type.as_deref())?
+            }
+            (None, None) => context.schema.infer_reply(&desc).ok_or_else(|| {
+                UsageError(format!(
+                    "no reply type for {}: pass --response-type TYPE, or --no-reply to publish without waiting for one",
+                    desc.full_name()
+                ))
+            })?,
+        })
+    };
     let view = ViewOptions {
         enum_numbers: args.view.enum_numbers,
         width: super::table_width(args.view.width),
-        bytes_as: super::bytes_as(
-            &context.schema,
-            &context.profile,
-            &args.view.bytes_as,
-            Some(&response),
-        )?,
+        bytes_as: match &response {
+            Some(r) => super::bytes_as(
+                &context.schema,
+                &context.profile,
+                &args.view.bytes_as,
+                Some(r),
+            )?,
+            None => None,
+        },
         ..ViewOptions::default()
     };
     let timeout =
         parse_duration(&args.timeout).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     let qos = mqtt::qos(args.broker.qos)?;
 
-    let input = read_input(&desc, &args)?;
+    let (input, given) = read_input(&desc, &args)?;
     let mut msg = DynamicMessage::new(desc.clone());
     if !args.no_defaults {
-        context.profile.apply_defaults(&mut msg)?;
+        // What the user gave, even empty, wins over a profile default.
+        context.profile.apply_defaults_except(&mut msg, &given)?;
     }
+    let prefilled = msg.clone();
     super::encode::merge_set_fields(&mut msg, input);
     for s in &args.set {
         apply_set(&mut msg, s).map_err(|e| UsageError(format!("--set {s}: {e}")))?;
     }
+    if !args.no_defaults {
+        // `correlation_id = "{message_id}"` follows the message_id sent.
+        context.profile.refresh_copies(&prefilled, &mut msg);
+    }
 
     let topic = match (&args.topic, &context.profile.mqtt.command_topic) {
-        (Some(t), _) => t.clone(),
-        (None, Some(template)) => mqtt::render_topic(template, &msg)?,
+        (Some(t), _) => {
+            request::check_publish_topic(t).map_err(|e| UsageError(format!("--topic: {e:#}")))?;
+            t.clone()
+        }
+        (None, Some(template)) => request::render_topic(template, &msg, true)?,
         (None, None) => {
             return Err(UsageError(
                 "no topic: pass --topic, or set command_topic in the [mqtt] section of commander.toml".into(),
@@ -54,62 +84,88 @@ pub fn run(context: &Context, args: SendArgs) -> Result<ExitCode> {
             .into());
         }
     };
+    let cfg = super::broker_config(&args.broker, &context.profile, None)?;
+    let bytes = wire::encode_to_vec(&msg);
+
+    let Some(response) = response else {
+        let (_, _) = request::exchange(&cfg, &topic, bytes.clone(), qos, None, timeout, || ())?;
+        eprintln!("{}", published_note(bytes.len(), &topic, qos));
+        return Ok(ExitCode::SUCCESS);
+    };
     let response_topic = match (&args.response_topic, &context.profile.mqtt.response_topic) {
         (Some(t), _) => t.clone(),
-        (None, Some(template)) => crate::profile::render_template(template, &msg)
-            .map_err(|e| anyhow!("response topic '{template}': {e}"))?,
+        (None, Some(template)) => request::render_topic(template, &msg, false)?,
         (None, None) => {
             return Err(UsageError(
-                "no response topic: pass --response-topic, or set response_topic in the [mqtt] section of commander.toml"
+                "no response topic: pass --response-topic, or set response_topic in the [mqtt] section of commander.toml (or --no-reply to publish only)"
                     .into(),
             )
             .into());
         }
     };
-    let cfg = super::broker_config(&args.broker, &context.profile, None)?;
-    let matcher = Matcher::for_command(&msg, &response);
-    let bytes = wire::encode_to_vec(&msg);
+    let matcher = match (Matcher::for_command(&msg, &response), args.any_reply) {
+        (_, true) => Matcher::Any,
+        (Ok(m), false) => m,
+        (Err(why), false) => {
+            return Err(UsageError(format!(
+                "nothing to match the reply on: {why}; pass --any-reply to take the first message on {response_topic}, or --no-reply to publish only"
+            ))
+            .into());
+        }
+    };
     let note = format!(
-        "published {} bytes to {topic}; waiting up to {}s for the reply on {response_topic}{}",
-        bytes.len(),
+        "{}; waiting up to {}s for the reply on {response_topic}{}",
+        published_note(bytes.len(), &topic, qos),
         timeout.as_secs_f64(),
         match &matcher {
             Matcher::Id(id) => format!(" with correlation_id {id}"),
-            Matcher::First => String::new(),
+            Matcher::Any => " (the first message: --any-reply)".to_owned(),
         }
     );
-    let outcome = mqtt::request(
+    let (answer, skipped) = request::exchange(
         &cfg,
         &topic,
-        &response_topic,
         bytes,
         qos,
-        &response,
-        &matcher,
+        Some(request::Wanted {
+            topic: &response_topic,
+            response: &response,
+            matcher: &matcher,
+        }),
         timeout,
         || eprintln!("{note}"),
     )?;
-    match outcome {
-        Outcome::Reply { bytes, skipped, .. } => {
-            for note in skipped {
-                eprintln!("note: {note}");
-            }
+    for line in skipped.lines() {
+        eprintln!("{line}");
+    }
+    match answer {
+        Answer::Reply { bytes, .. } => {
             print_reply(&response, &bytes, args.output, view, &response_topic)?;
             Ok(ExitCode::SUCCESS)
         }
-        Outcome::Timeout { skipped } => {
-            for note in skipped {
-                eprintln!("note: {note}");
+        Answer::Published => unreachable!("a reply was asked for"),
+        Answer::Timeout => bail!(
+            "no reply on {response_topic} within {}s{}",
+            timeout.as_secs_f64(),
+            match &matcher {
+                Matcher::Id(id) => format!(" (waiting for correlation_id {id})"),
+                Matcher::Any => String::new(),
             }
-            bail!(
-                "no reply on {response_topic} within {}s{}",
-                timeout.as_secs_f64(),
-                match &matcher {
-                    Matcher::Id(id) => format!(" (waiting for correlation_id {id})"),
-                    Matcher::First => String::new(),
-                }
-            )
+        ),
+    }
+}
+
+/// "published N bytes to T", and what the broker did: at QoS 1/2 it has
+/// acknowledged the message; at QoS 0 nothing is known.
+fn published_note(len: usize, topic: &str, qos: QoS) -> String {
+    match qos {
+        QoS::AtMostOnce => {
+            format!("sent {len} bytes to {topic} (QoS 0: the broker does not confirm)")
         }
+        QoS::AtLeastOnce => {
+            format!("published {len} bytes to {topic} (acknowledged by the broker)")
+        }
+        QoS::ExactlyOnce => format!("published {len} bytes to {topic} (QoS 2, completed)"),
     }
 }
 
@@ -137,16 +193,19 @@ fn print_reply(
     Ok(())
 }
 
-/// The command as given: --json, --text, a file or stdin (one message).
-fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<DynamicMessage> {
+/// The command as given (--json, --text, a file or stdin: one message), and
+/// the field paths it gives (even empty).
+fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<(DynamicMessage, Vec<String>)> {
     if let Some(json) = &args.source.json {
-        return message_from_json(desc, json).context("cannot read --json");
+        let msg = message_from_json(desc, json).context("cannot read --json")?;
+        return Ok((msg, given_paths(desc, json)));
     }
     if let Some(text) = &args.source.text {
-        return message_from_text(desc, text).context("cannot read --text");
+        let msg = message_from_text(desc, text).context("cannot read --text")?;
+        return Ok((msg, given_paths(desc, text)));
     }
     let text = match args.source.file() {
-        None => return Ok(DynamicMessage::new(desc.clone())),
+        None => return Ok((DynamicMessage::new(desc.clone()), Vec::new())),
         Some(p) if p.as_os_str() == "-" => {
             let mut s = String::new();
             super::stdin_reader("one JSON or text-format message")
@@ -158,11 +217,12 @@ fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<DynamicMessag
             std::fs::read_to_string(p).with_context(|| format!("cannot read '{}'", p.display()))?
         }
     };
-    if text.trim_start().starts_with('{') {
-        message_from_json(desc, &text).context("cannot read the command as JSON")
+    let msg = if text.trim_start().starts_with('{') {
+        message_from_json(desc, &text).context("cannot read the command as JSON")?
     } else {
-        message_from_text(desc, &text).context("cannot read the command as text format")
-    }
+        message_from_text(desc, &text).context("cannot read the command as text format")?
+    };
+    Ok((msg, given_paths(desc, &text)))
 }
 
 /// The longest timeout accepted: a year.

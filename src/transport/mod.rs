@@ -2,3 +2,6 @@
 //! reconnects. A transport knows bytes and topics, never message types.
 
 pub mod mqtt;
+pub mod mqtt_conn;
+pub mod mqtt_listener;
+pub mod poll;

@@ -1,18 +1,22 @@
-//! MQTT (SPEC 9): connecting to a broker, topic filters, and the
-//! request/reply exchange `send` and the interactive mode share.
+//! MQTT (SPEC 9): broker addresses, topic filters, and the request/reply
+//! exchange `send` and the interactive mode share (bytes and topics: what a
+//! reply is, the caller decides).
 //!
-//! MQTT 5 throughout (rumqttc's v5 client): shared subscriptions
-//! (`$share/GROUP/FILTER`) and persistent sessions with an expiry need it.
+//! MQTT 5 throughout (rumqttc's v5 packet codec, our own connection in
+//! [`super::mqtt_conn`]): shared subscriptions (`$share/GROUP/FILTER`) and
+//! persistent sessions with an expiry need it.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
-use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage};
+use anyhow::{Result, anyhow, bail};
 use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, Publish};
-use rumqttc::v5::{Client, Connection, ConnectionError, Event, MqttOptions};
-use rumqttc::{TlsConfiguration, Transport};
+use rumqttc::v5::mqttbytes::v5::{
+    Packet, PubAck, PubAckReason, PubComp, PubRec, PubRecReason, PubRel, Publish,
+    SubscribeReasonCode,
+};
+
+pub use super::mqtt_conn::{Conn, Recv};
 
 /// The environment variable a password may come from (never printed).
 pub const PASSWORD_ENV: &str = "COMMANDER_MQTT_PASSWORD";
@@ -20,27 +24,44 @@ pub const PASSWORD_ENV: &str = "COMMANDER_MQTT_PASSWORD";
 /// Where and how to connect.
 #[derive(Clone, Default)]
 pub struct BrokerConfig {
-    /// `mqtt://host:port` or `mqtts://host:port`.
+    /// `mqtt://host:port` or `mqtts://host:port` (user info taken out into
+    /// `username` and `password`).
     pub url: String,
     pub username: Option<String>,
     pub password: Option<String>,
     /// A CA certificate (PEM) for `mqtts://`; default: the system's roots.
     pub ca: Option<PathBuf>,
+    /// A client certificate and its key (PEM), for brokers that require one.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
     pub client_id: Option<String>,
     pub keep_alive: Duration,
     /// A persistent session: the broker keeps the subscriptions and queues
     /// QoS 1/2 messages while the client is away.
     pub persistent: bool,
+    /// How many QoS 1/2 messages the broker may send before they are
+    /// acknowledged (MQTT 5 receive maximum); 0 means the default.
+    pub receive_maximum: u16,
+    /// How long the first CONNACK (and each reconnect's) may take.
+    pub connect_timeout: Duration,
+}
+
+impl BrokerConfig {
+    /// The URL as messages show it: never a password.
+    pub fn display_url(&self) -> String {
+        redact(&self.url)
+    }
 }
 
 impl std::fmt::Debug for BrokerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The password is never printed, not even in debug output.
         f.debug_struct("BrokerConfig")
-            .field("url", &self.url)
+            .field("url", &redact(&self.url))
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("ca", &self.ca)
+            .field("cert", &self.cert)
             .field("client_id", &self.client_id)
             .finish()
     }
@@ -52,10 +73,79 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub tls: bool,
+    /// `user[:password]@` before the host.
+    pub username: Option<String>,
+    pub password: Option<String>,
 }
 
-/// Parses `mqtt://host[:port]` (1883) or `mqtts://host[:port]` (8883).
+/// `url` with the password of its user info (`user:password@`) replaced by
+/// `***`: what every message shows.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+    let shown = if userinfo.contains(':') {
+        format!("{scheme}://{user}:***@{host}")
+    } else {
+        format!("{scheme}://{user}@{host}")
+    };
+    match path {
+        Some(p) => format!("{shown}/{p}"),
+        None => shown,
+    }
+}
+
+/// `%XX` escapes in user info.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 3 <= b.len() {
+            if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses `mqtt://[user[:password]@]host[:port]` (1883) or `mqtts://...`
+/// (8883). Errors never repeat the password.
 pub fn parse_url(url: &str) -> Result<Endpoint> {
+    let shown = redact(url);
+    let (scheme, after) = url.split_once("://").unwrap_or(("", url));
+    let (authority, _) = after.split_once('/').map_or((after, ""), |(a, p)| (a, p));
+    let (username, password, hostport) = match authority.rsplit_once('@') {
+        Some((info, host)) => {
+            let (u, p) = match info.split_once(':') {
+                Some((u, p)) => (u, Some(percent_decode(p))),
+                None => (info, None),
+            };
+            (Some(percent_decode(u)), p, host)
+        }
+        None => (None, None, authority),
+    };
+    let url = &format!("{scheme}://{hostport}");
+    let mut ep = parse_host_url(url)
+        .map_err(|e| anyhow!("{}", e.to_string().replace(url.as_str(), &shown)))?;
+    ep.username = username.filter(|u| !u.is_empty());
+    ep.password = password;
+    Ok(ep)
+}
+
+fn parse_host_url(url: &str) -> Result<Endpoint> {
     let (tls, rest) = if let Some(r) = url.strip_prefix("mqtts://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("mqtt://") {
@@ -94,95 +184,13 @@ pub fn parse_url(url: &str) -> Result<Endpoint> {
     if host.is_empty() {
         bail!("no host in '{url}'");
     }
-    Ok(Endpoint { host, port, tls })
-}
-
-/// Builds the client options.
-pub fn options(cfg: &BrokerConfig) -> Result<MqttOptions> {
-    let ep = parse_url(&cfg.url)?;
-    let client_id = cfg.client_id.clone().unwrap_or_else(|| {
-        format!(
-            "commander-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        )
-    });
-    let mut opts = MqttOptions::new(client_id, ep.host.clone(), ep.port);
-    // rumqttc panics below 5 s; MQTT carries the interval in 16 bits.
-    opts.set_keep_alive(if cfg.keep_alive.is_zero() {
-        Duration::from_secs(30)
-    } else {
-        cfg.keep_alive
-            .clamp(Duration::from_secs(5), Duration::from_secs(65535))
-    });
-    opts.set_max_packet_size(Some(64 * 1024 * 1024));
-    if cfg.persistent {
-        opts.set_clean_start(false);
-        // A week: long enough for a listener that is restarted or offline.
-        opts.set_session_expiry_interval(Some(7 * 24 * 3600));
-    }
-    match (&cfg.username, &cfg.password) {
-        (Some(u), p) => {
-            opts.set_credentials(u.clone(), p.clone().unwrap_or_default());
-        }
-        (None, Some(_)) => bail!("a password was given without a username (--username)"),
-        (None, None) => {}
-    }
-    if ep.tls {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let tls = match &cfg.ca {
-            Some(path) => TlsConfiguration::Simple {
-                ca: std::fs::read(path).with_context(|| {
-                    format!("cannot read the CA certificate '{}'", path.display())
-                })?,
-                alpn: None,
-                client_auth: None,
-            },
-            None => TlsConfiguration::default(),
-        };
-        opts.set_transport(Transport::Tls(tls));
-    }
-    Ok(opts)
-}
-
-/// Connects and waits for the broker's answer, so that a wrong address, a
-/// refused password or a TLS failure is an error now, in words.
-pub fn connect(cfg: &BrokerConfig, timeout: Duration) -> Result<(Client, Connection)> {
-    let opts = options(cfg)?;
-    let (client, mut conn) = Client::new(opts, 1024);
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match conn.recv_timeout(left) {
-            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => return Ok((client, conn)),
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => return Err(describe(&e, &cfg.url)),
-            Err(_) => bail!(
-                "no answer from the broker at {} within {}s",
-                cfg.url,
-                timeout.as_secs()
-            ),
-        }
-    }
-}
-
-/// A connection error in words a user can act on.
-pub fn describe(e: &ConnectionError, url: &str) -> anyhow::Error {
-    match e {
-        ConnectionError::ConnectionRefused(code) => {
-            let why = match code {
-                ConnectReturnCode::BadUserNamePassword => "bad username or password",
-                ConnectReturnCode::NotAuthorized => "not authorized",
-                ConnectReturnCode::ClientIdentifierNotValid => "the client id was refused",
-                ConnectReturnCode::ServerUnavailable => "the server is unavailable",
-                ConnectReturnCode::Banned => "this client is banned",
-                _ => "refused",
-            };
-            anyhow!("the broker at {url} refused the connection: {why} ({code:?})")
-        }
-        ConnectionError::Io(io) => anyhow!("cannot reach the broker at {url}: {io}"),
-        ConnectionError::Tls(t) => anyhow!("TLS with the broker at {url} failed: {t}"),
-        other => anyhow!("connection to the broker at {url} failed: {other}"),
-    }
+    Ok(Endpoint {
+        host,
+        port,
+        tls,
+        username: None,
+        password: None,
+    })
 }
 
 /// Parses 0, 1 or 2.
@@ -220,192 +228,226 @@ pub fn strip_share(filter: &str) -> &str {
     }
 }
 
-/// How a reply is recognised as the answer to a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Matcher {
-    /// The reply's `correlation_id` (or `message_id`) equals this.
-    Id(String),
-    /// The schema has no such fields: the first message on the topic.
-    First,
-}
-
-impl Matcher {
-    /// From the command: its `correlation_id`, else its `message_id`; when
-    /// the response type has neither field, the first reply.
-    pub fn for_command(command: &DynamicMessage, response: &MessageDescriptor) -> Matcher {
-        let has = |name: &str| response.get_field_by_name(name).is_some();
-        if !has("correlation_id") && !has("message_id") {
-            return Matcher::First;
-        }
-        for name in ["correlation_id", "message_id"] {
-            if let Some(v) = command.get_field_by_name(name) {
-                if let Some(s) = v.as_str() {
-                    if !s.is_empty() {
-                        return Matcher::Id(s.to_owned());
-                    }
-                }
-            }
-        }
-        Matcher::First
-    }
-
-    /// Does this decoded reply answer the command?
-    pub fn accepts(&self, reply: &DynamicMessage) -> bool {
-        match self {
-            Matcher::First => true,
-            Matcher::Id(id) => ["correlation_id", "message_id"].iter().any(|name| {
-                reply
-                    .get_field_by_name(name)
-                    .and_then(|v| v.as_str().map(|s| s == id))
-                    .unwrap_or(false)
-            }),
-        }
-    }
-}
-
 /// What happened to a request.
 pub enum Outcome {
-    /// The reply that matched, and the ones skipped before it (as notes).
-    Reply {
-        message: DynamicMessage,
-        bytes: Vec<u8>,
-        skipped: Vec<String>,
-    },
-    /// Nothing matched in time.
-    Timeout { skipped: Vec<String> },
+    /// The message the caller accepted as the reply.
+    Reply { topic: String, payload: Vec<u8> },
+    /// Nothing accepted in time.
+    Timeout,
+    /// Published (acknowledged by the broker at QoS 1/2); no reply wanted.
+    Published,
+}
+
+/// Where a request's reply comes from, and how it is recognised: `accept`
+/// sees each message on the topic (topic, payload) and says whether it is
+/// the reply.
+pub struct ReplyWanted<'a> {
+    pub topic: &'a str,
+    pub accept: &'a mut dyn FnMut(&str, &[u8]) -> bool,
 }
 
 /// One request: subscribe to the response topic (and wait for the broker to
-/// confirm, so a fast reply is not missed), publish, and wait for the reply
-/// the matcher accepts.
-#[allow(clippy::too_many_arguments)]
+/// confirm, so a fast reply is not missed), publish and wait for the broker
+/// to acknowledge it (a refusal is an error at once), then wait up to
+/// `timeout` for the reply `accept` takes.
 pub fn request(
     cfg: &BrokerConfig,
     topic: &str,
-    response_topic: &str,
     payload: Vec<u8>,
     qos: QoS,
-    response: &MessageDescriptor,
-    matcher: &Matcher,
+    reply: Option<ReplyWanted<'_>>,
     timeout: Duration,
     on_published: impl FnOnce(),
 ) -> Result<Outcome> {
-    let (client, mut conn) = connect(cfg, timeout)?;
-    let deadline = Instant::now() + timeout;
-    client
-        .subscribe(response_topic, qos)
-        .map_err(|e| anyhow!("cannot subscribe to '{response_topic}': {e}"))?;
-    wait_for(&mut conn, deadline, &cfg.url, |p| {
-        matches!(p, Packet::SubAck(_))
-    })?
-    .ok_or_else(|| {
-        anyhow!("the broker did not confirm the subscription to '{response_topic}' in time")
-    })?;
-    client
-        .publish(topic, qos, false, payload)
-        .map_err(|e| anyhow!("cannot publish to '{topic}': {e}"))?;
+    let mut conn = Conn::open(cfg, cfg.connect_timeout)?;
+    let url = conn.url.clone();
+    // Replies that arrive before the publish is acknowledged wait here.
+    let mut early: Vec<Publish> = Vec::new();
+    let ack_wait = timeout.max(Duration::from_secs(5));
+    if let Some(r) = &reply {
+        let pkid = conn
+            .subscribe(&[r.topic.to_owned()], qos)
+            .map_err(|e| anyhow!("cannot subscribe to '{}' at {url}: {e}", r.topic))?;
+        let ack = wait_packet(
+            &mut conn,
+            ack_wait,
+            &mut early,
+            |p| matches!(p, Packet::SubAck(a) if a.pkid == pkid),
+        )?
+        .ok_or_else(|| {
+            anyhow!(
+                "the broker at {url} did not confirm the subscription to '{}' in time",
+                r.topic
+            )
+        })?;
+        if let Packet::SubAck(a) = ack {
+            if let Some(code) = a
+                .return_codes
+                .iter()
+                .find(|c| !matches!(c, SubscribeReasonCode::Success(_)))
+            {
+                bail!(
+                    "the broker at {url} refused the subscription to '{}' ({code:?})",
+                    r.topic
+                );
+            }
+        }
+    }
+    let pkid = conn
+        .publish(topic, qos, payload)
+        .map_err(|e| anyhow!("cannot publish to '{topic}' at {url}: {e}"))?;
+    match qos {
+        QoS::AtMostOnce => {}
+        QoS::AtLeastOnce => {
+            let ack = wait_packet(
+                &mut conn,
+                ack_wait,
+                &mut early,
+                |p| matches!(p, Packet::PubAck(a) if a.pkid == pkid),
+            )?
+            .ok_or_else(|| {
+                anyhow!("the broker at {url} did not acknowledge the publish to '{topic}' in time")
+            })?;
+            if let Packet::PubAck(a) = ack {
+                if !matches!(
+                    a.reason,
+                    PubAckReason::Success | PubAckReason::NoMatchingSubscribers
+                ) {
+                    bail!(
+                        "the broker at {url} refused the publish to '{topic}': {:?}",
+                        a.reason
+                    );
+                }
+            }
+        }
+        QoS::ExactlyOnce => {
+            let rec = wait_packet(
+                &mut conn,
+                ack_wait,
+                &mut early,
+                |p| matches!(p, Packet::PubRec(a) if a.pkid == pkid),
+            )?
+            .ok_or_else(|| {
+                anyhow!("the broker at {url} did not acknowledge the publish to '{topic}' in time")
+            })?;
+            if let Packet::PubRec(a) = rec {
+                if !matches!(
+                    a.reason,
+                    PubRecReason::Success | PubRecReason::NoMatchingSubscribers
+                ) {
+                    bail!(
+                        "the broker at {url} refused the publish to '{topic}': {:?}",
+                        a.reason
+                    );
+                }
+            }
+            conn.send(Packet::PubRel(PubRel::new(pkid, None)))
+                .map_err(|e| anyhow!("connection to {url} lost: {e}"))?;
+            wait_packet(
+                &mut conn,
+                ack_wait,
+                &mut early,
+                |p| matches!(p, Packet::PubComp(a) if a.pkid == pkid),
+            )?
+            .ok_or_else(|| {
+                anyhow!("the broker at {url} did not complete the publish to '{topic}' in time")
+            })?;
+        }
+    }
     on_published();
-    let mut skipped = Vec::new();
+    let Some(r) = reply else {
+        conn.disconnect();
+        return Ok(Outcome::Published);
+    };
+    let accept = r.accept;
+    let deadline = Instant::now() + timeout;
+    let mut early = early.into_iter();
     loop {
-        let Some(publish) = next_publish(&mut conn, deadline, &cfg.url)? else {
-            close(&client, &mut conn);
-            return Ok(Outcome::Timeout { skipped });
+        let publish = match early.next() {
+            Some(p) => p,
+            None => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    conn.disconnect();
+                    return Ok(Outcome::Timeout);
+                }
+                match conn.recv(left)? {
+                    Recv::Packet(Packet::Publish(p)) => p,
+                    Recv::Packet(Packet::PubRel(rel)) => {
+                        conn.send(Packet::PubComp(PubComp::new(rel.pkid, None)))
+                            .map_err(|e| anyhow!("connection to {url} lost: {e}"))?;
+                        continue;
+                    }
+                    Recv::Packet(Packet::Disconnect(d)) => {
+                        bail!(
+                            "the broker at {url} closed the connection: {:?}",
+                            d.reason_code
+                        )
+                    }
+                    Recv::Packet(_) | Recv::Idle => continue,
+                    Recv::Interrupted => bail!("interrupted"),
+                }
+            }
         };
+        acknowledge(&mut conn, &publish)?;
         let topic_got = String::from_utf8_lossy(&publish.topic).into_owned();
-        if !matches(response_topic, &topic_got) {
+        if !matches(r.topic, &topic_got) {
             continue;
         }
-        match DynamicMessage::decode(response.clone(), publish.payload.as_ref()) {
-            Ok(reply) if matcher.accepts(&reply) => {
-                close(&client, &mut conn);
-                return Ok(Outcome::Reply {
-                    message: reply,
-                    bytes: publish.payload.to_vec(),
-                    skipped,
-                });
-            }
-            Ok(reply) => skipped.push(format!(
-                "skipped a reply on {topic_got} for another command (correlation_id {:?})",
-                reply
-                    .get_field_by_name("correlation_id")
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )),
-            Err(e) => skipped.push(format!(
-                "skipped a message on {topic_got} that is not a {}: {e} (hex {})",
-                response.full_name(),
-                hex::encode(&publish.payload)
-            )),
+        if accept(&topic_got, &publish.payload) {
+            conn.disconnect();
+            return Ok(Outcome::Reply {
+                topic: topic_got,
+                payload: publish.payload.to_vec(),
+            });
         }
     }
 }
 
-/// Says goodbye: queues a DISCONNECT and polls the connection until it is
-/// sent (for up to a second), so the broker sees a clean end rather than a
-/// dropped connection.
-pub fn close(client: &Client, conn: &mut Connection) {
-    if client.disconnect().is_err() {
-        return;
-    }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match conn.recv_timeout(left) {
-            Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => return,
-            Ok(Ok(_)) => {}
-        }
-    }
+/// Acknowledges a received publish at once (a reply is not a record that
+/// must be written first).
+fn acknowledge(conn: &mut Conn, p: &Publish) -> Result<()> {
+    let packet = match p.qos {
+        QoS::AtMostOnce => return Ok(()),
+        QoS::AtLeastOnce => Packet::PubAck(PubAck::new(p.pkid, None)),
+        QoS::ExactlyOnce => Packet::PubRec(PubRec::new(p.pkid, None)),
+    };
+    conn.send(packet)
+        .map_err(|e| anyhow!("connection to {} lost: {e}", conn.url))
 }
 
-/// Polls until a packet `want` accepts arrives; `None` at the deadline.
-fn wait_for(
-    conn: &mut Connection,
-    deadline: Instant,
-    url: &str,
+/// Reads packets until one `want` accepts (or `timeout`); publishes that
+/// arrive meanwhile are kept in `early`, PUBRELs completed.
+fn wait_packet(
+    conn: &mut Conn,
+    timeout: Duration,
+    early: &mut Vec<Publish>,
     want: impl Fn(&Packet) -> bool,
 ) -> Result<Option<Packet>> {
+    let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Ok(None);
         }
-        match conn.recv_timeout(left) {
-            Ok(Ok(Event::Incoming(p))) if want(&p) => return Ok(Some(p)),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(describe(&e, url)),
-            Err(_) => return Ok(None),
+        match conn.recv(left)? {
+            Recv::Packet(p) if want(&p) => return Ok(Some(p)),
+            Recv::Packet(Packet::Publish(p)) => early.push(p),
+            Recv::Packet(Packet::PubRel(rel)) => {
+                conn.send(Packet::PubComp(PubComp::new(rel.pkid, None)))
+                    .map_err(|e| anyhow!("connection to {} lost: {e}", conn.url))?;
+            }
+            Recv::Packet(Packet::Disconnect(d)) => {
+                bail!(
+                    "the broker at {} closed the connection: {:?}",
+                    conn.url,
+                    d.reason_code
+                )
+            }
+            Recv::Packet(_) | Recv::Idle => {}
+            Recv::Interrupted => bail!("interrupted"),
         }
     }
-}
-
-fn next_publish(conn: &mut Connection, deadline: Instant, url: &str) -> Result<Option<Publish>> {
-    match wait_for(conn, deadline, url, |p| matches!(p, Packet::Publish(_)))? {
-        Some(Packet::Publish(p)) => Ok(Some(p)),
-        _ => Ok(None),
-    }
-}
-
-/// Renders a topic template (`/device/{vehicle_id}/command`) with the values
-/// of `msg`.
-pub fn render_topic(template: &str, msg: &DynamicMessage) -> Result<String> {
-    let topic = crate::profile::render_template(template, msg)
-        .map_err(|e| anyhow!("topic '{template}': {e}"))?;
-    if topic.contains(['+', '#']) {
-        bail!(
-            "topic '{topic}' (from '{template}') has wildcards; a message is published to one topic"
-        );
-    }
-    if topic.contains("//") || topic.ends_with('/') && topic.len() > 1 {
-        bail!(
-            "topic '{topic}' (from '{template}') has an empty level: is a field it uses unset? (e.g. {})",
-            template
-                .split('{')
-                .nth(1)
-                .and_then(|s| s.split('}').next())
-                .unwrap_or("the field")
-        );
-    }
-    let _ = msg.descriptor();
-    Ok(topic)
 }
 
 #[cfg(test)]
@@ -419,7 +461,9 @@ mod tests {
             Endpoint {
                 host: "127.0.0.1".into(),
                 port: 1884,
-                tls: false
+                tls: false,
+                username: None,
+                password: None,
             }
         );
         assert_eq!(parse_url("mqtts://broker.example").unwrap().port, 8883);
