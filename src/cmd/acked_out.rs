@@ -42,6 +42,8 @@ pub(crate) struct AckedOut<T> {
     written: u64,
     /// Where the first record not yet delivered starts.
     delivered_end: u64,
+    /// The reader has gone.
+    gone: bool,
     /// End offsets of records not yet delivered, with their tokens.
     records: VecDeque<(u64, T)>,
 }
@@ -59,6 +61,7 @@ impl<T> AckedOut<T> {
             buf: Vec::with_capacity(64 * 1024),
             written: 0,
             delivered_end: 0,
+            gone: false,
             records: VecDeque::new(),
         }
     }
@@ -90,22 +93,25 @@ impl<T> AckedOut<T> {
     }
 
     /// Writes what can be written now and returns the tokens of the
-    /// records delivered. `BrokenPipe` when the reader is gone.
+    /// records delivered; when the reader has gone, [`AckedOut::gone`] says
+    /// so (the records it took are still handed back).
     pub fn progress(&mut self) -> io::Result<Vec<T>> {
         match self.kind {
             Kind::File => {
-                while !self.buf.is_empty() {
+                while !self.buf.is_empty() && !self.gone {
                     self.write_some(self.buf.len())?;
                 }
             }
             Kind::Pipe => {
-                if !self.writable()? {
-                    return Ok(Vec::new());
+                // What the reader has taken: written, less what the pipe
+                // still holds (known even after the reader has gone).
+                let taken = self.written - self.in_pipe()?;
+                let done = self.delivered_up_to(taken);
+                if self.gone || !self.writable()? || taken < self.written {
+                    return Ok(done);
                 }
-                // The pipe is empty: the reader took everything written.
-                let done = self.delivered_up_to(self.written);
+                // The pipe is empty: one record (or a page of it) goes in.
                 if let Some(&(end, _)) = self.records.front() {
-                    // One record (or a page of it) into the empty pipe.
                     let upto = (end - self.written) as usize;
                     if upto > 0 {
                         self.write_some(upto.min(CHUNK))?;
@@ -114,7 +120,7 @@ impl<T> AckedOut<T> {
                 return Ok(done);
             }
             Kind::Other => {
-                while !self.buf.is_empty() && self.writable()? {
+                while !self.buf.is_empty() && !self.gone && self.writable()? {
                     self.write_some(self.buf.len().min(CHUNK))?;
                 }
             }
@@ -163,7 +169,7 @@ impl<T> AckedOut<T> {
                 Ok(d) => done.extend(d),
                 Err(_) => return done,
             }
-            if self.records.is_empty() {
+            if self.records.is_empty() || self.gone {
                 return done;
             }
             let left = until.saturating_duration_since(Instant::now());
@@ -178,14 +184,33 @@ impl<T> AckedOut<T> {
         }
     }
 
-    /// Is the output writable now (for a one-page pipe: empty)?
-    fn writable(&self) -> io::Result<bool> {
+    /// Is the output writable now (for a one-page pipe: empty)? A reader
+    /// that has gone sets [`AckedOut::gone`].
+    fn writable(&mut self) -> io::Result<bool> {
         match poll::wait_one(self.fd, false, true, Duration::ZERO)? {
-            // The reader is gone: what is in the pipe will never be read.
-            poll::Waited::Ready(r) if r[0].hangup => Err(io::ErrorKind::BrokenPipe.into()),
+            poll::Waited::Ready(r) if r[0].hangup => {
+                self.gone = true;
+                Ok(false)
+            }
             poll::Waited::Ready(r) => Ok(r[0].write),
             poll::Waited::TimedOut | poll::Waited::Interrupted => Ok(false),
         }
+    }
+
+    /// The bytes written to the pipe that its reader has not taken.
+    fn in_pipe(&self) -> io::Result<u64> {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD stores an int; on a pipe it works from either end.
+        if unsafe { libc::ioctl(self.fd, libc::FIONREAD, &mut n) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((n.max(0) as u64).min(self.written))
+    }
+
+    /// The reader has gone (a closed pipe or terminal): nothing more will
+    /// be delivered.
+    pub fn gone(&self) -> bool {
+        self.gone
     }
 
     /// One write(2) of up to `len` held bytes.
@@ -196,6 +221,10 @@ impl<T> AckedOut<T> {
             let e = io::Error::last_os_error();
             return match e.kind() {
                 io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock => Ok(()),
+                io::ErrorKind::BrokenPipe => {
+                    self.gone = true;
+                    Ok(())
+                }
                 _ => Err(e),
             };
         }

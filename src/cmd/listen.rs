@@ -1,7 +1,6 @@
 //! `commander listen`: decode every message on MQTT topics, each with the
 //! type mapped to its topic (SPEC 9).
 
-use std::io;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -191,11 +190,13 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
                     listener.written(token);
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::ReaderGone,
             Err(e) => {
                 listener.close();
                 return Err(anyhow!("cannot write the output: {e}"));
             }
+        }
+        if out.gone() {
+            break End::ReaderGone;
         }
         // 3. Acknowledge in batches: often enough that the broker never
         // waits on its in-flight window, and at once when things are quiet.

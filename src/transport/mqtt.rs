@@ -193,6 +193,19 @@ fn parse_host_url(url: &str) -> Result<Endpoint> {
     })
 }
 
+/// An MQTT reason code in words: `NotAuthorized` → "not authorized".
+pub fn reason(code: &impl std::fmt::Debug) -> String {
+    let name = format!("{code:?}");
+    let mut words = String::with_capacity(name.len() + 8);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
+}
+
 /// Parses 0, 1 or 2.
 pub fn qos(level: u8) -> Result<QoS> {
     match level {
@@ -314,8 +327,8 @@ pub fn request(
                     PubAckReason::Success | PubAckReason::NoMatchingSubscribers
                 ) {
                     bail!(
-                        "the broker at {url} refused the publish to '{topic}': {:?}",
-                        a.reason
+                        "the broker at {url} refused the publish to '{topic}': {}",
+                        reason(&a.reason)
                     );
                 }
             }
@@ -336,8 +349,8 @@ pub fn request(
                     PubRecReason::Success | PubRecReason::NoMatchingSubscribers
                 ) {
                     bail!(
-                        "the broker at {url} refused the publish to '{topic}': {:?}",
-                        a.reason
+                        "the broker at {url} refused the publish to '{topic}': {}",
+                        reason(&a.reason)
                     );
                 }
             }
@@ -380,8 +393,8 @@ pub fn request(
                     }
                     Recv::Packet(Packet::Disconnect(d)) => {
                         bail!(
-                            "the broker at {url} closed the connection: {:?}",
-                            d.reason_code
+                            "the broker at {url} closed the connection: {}",
+                            reason(&d.reason_code)
                         )
                     }
                     Recv::Packet(_) | Recv::Idle => continue,
@@ -439,9 +452,9 @@ fn wait_packet(
             }
             Recv::Packet(Packet::Disconnect(d)) => {
                 bail!(
-                    "the broker at {} closed the connection: {:?}",
+                    "the broker at {} closed the connection: {}",
                     conn.url,
-                    d.reason_code
+                    reason(&d.reason_code)
                 )
             }
             Recv::Packet(_) | Recv::Idle => {}

@@ -257,8 +257,8 @@ impl Conn {
                 }
                 Ok(Recv::Packet(Packet::Disconnect(d))) => {
                     bail!(
-                        "the broker at {url} refused the connection: {:?}",
-                        d.reason_code
+                        "the broker at {url} refused the connection: {}",
+                        super::mqtt::reason(&d.reason_code)
                     )
                 }
                 Ok(Recv::Packet(_)) | Ok(Recv::Idle) => {}

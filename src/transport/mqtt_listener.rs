@@ -147,8 +147,9 @@ impl Listener {
                             .find(|c| !matches!(c, SubscribeReasonCode::Success(_)))
                         {
                             bail!(
-                                "the broker at {} refused a subscription ({code:?}); check the topic filters and permissions",
-                                self.url
+                                "the broker at {} refused a subscription: {}; check the topic filters and permissions",
+                                self.url,
+                                super::mqtt::reason(code)
                             );
                         }
                         break;
@@ -157,9 +158,9 @@ impl Listener {
                     Recv::Packet(Packet::PubRel(rel)) => self.released(rel.pkid),
                     Recv::Packet(Packet::Disconnect(d)) => {
                         bail!(
-                            "the broker at {} closed the connection: {:?}",
+                            "the broker at {} closed the connection: {}",
                             self.url,
-                            d.reason_code
+                            super::mqtt::reason(&d.reason_code)
                         )
                     }
                     Recv::Interrupted => bail!("interrupted while subscribing at {}", self.url),
@@ -188,8 +189,9 @@ impl Listener {
             Ok(Recv::Packet(Packet::Disconnect(d))) => {
                 self.lost();
                 Ok(Event::Note(format!(
-                    "the broker at {} closed the connection ({:?}); reconnecting",
-                    self.url, d.reason_code
+                    "the broker at {} closed the connection ({}); reconnecting",
+                    self.url,
+                    super::mqtt::reason(&d.reason_code)
                 )))
             }
             Ok(Recv::Packet(_)) => Ok(Event::Handled),
