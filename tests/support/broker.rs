@@ -303,11 +303,26 @@ impl Broker {
         }
     }
 
+    /// Kills mosquitto (SIGKILL: a crash, nothing saved since its last
+    /// autosave) and starts it again on the same port. mosquitto only.
+    pub fn crash_and_restart(&mut self) {
+        assert_eq!(self.kind, Kind::Mosquitto, "only mosquitto restarts");
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.start_again();
+    }
+
     /// Stops mosquitto and starts it again on the same port with the same
     /// configuration (and persistence directory). mosquitto only.
     pub fn restart(&mut self) {
         assert_eq!(self.kind, Kind::Mosquitto, "only mosquitto restarts");
         self.stop();
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
         // The port was ours a moment ago; give the kernel a few tries.
         for _ in 0..50 {
             if self.spawn_mosquitto() {
