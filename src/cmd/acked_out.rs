@@ -271,3 +271,106 @@ fn kind_of(fd: RawFd) -> Kind {
         _ => Kind::Other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) fills two descriptors we then own.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    fn read_some(fd: &OwnedFd, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        // SAFETY: reading into a buffer of n bytes.
+        let got = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), n) };
+        buf.truncate(got.max(0) as usize);
+        buf
+    }
+
+    fn record(out: &mut AckedOut<u32>, text: &str, token: u32) {
+        out.buf().extend_from_slice(text.as_bytes());
+        out.end_record(token);
+    }
+
+    #[test]
+    fn a_pipe_gets_one_record_at_a_time_and_delivery_waits_for_the_reader() {
+        let (r, w) = pipe();
+        let mut out = AckedOut::new(w.as_raw_fd());
+        assert_eq!(out.kind, Kind::Pipe);
+        record(&mut out, "one\n", 1);
+        record(&mut out, "two\n", 2);
+        record(&mut out, "three\n", 3);
+        // Only the first record goes in; nothing is delivered yet.
+        assert!(out.progress().unwrap().is_empty());
+        assert!(out.progress().unwrap().is_empty());
+        // A reader that takes part of a record has not taken it.
+        assert_eq!(read_some(&r, 2), b"on");
+        assert!(out.progress().unwrap().is_empty());
+        // All of it: delivered, and the next record goes in alone.
+        assert_eq!(read_some(&r, 100), b"e\n");
+        assert_eq!(out.progress().unwrap(), vec![1]);
+        assert_eq!(read_some(&r, 100), b"two\n");
+        assert_eq!(out.progress().unwrap(), vec![2]);
+        // The reader goes with "three" unread: never delivered.
+        drop(r);
+        assert!(out.progress().unwrap().is_empty());
+        assert!(out.gone());
+        assert!(out.finish(Duration::from_millis(50)).is_empty());
+    }
+
+    #[test]
+    fn a_reader_that_took_a_record_and_left_still_counts_it() {
+        let (r, w) = pipe();
+        let mut out = AckedOut::new(w.as_raw_fd());
+        record(&mut out, "one\n", 1);
+        record(&mut out, "two\n", 2);
+        assert!(out.progress().unwrap().is_empty());
+        assert_eq!(read_some(&r, 100), b"one\n");
+        // Like `head -1`: it read, printed and exited before we looked.
+        drop(r);
+        assert_eq!(out.progress().unwrap(), vec![1]);
+        assert!(out.gone());
+    }
+
+    #[test]
+    fn records_not_yet_written_can_be_dropped_and_the_rest_stay_whole() {
+        let (r, w) = pipe();
+        let mut out = AckedOut::new(w.as_raw_fd());
+        record(&mut out, "keep-1\n", 1);
+        record(&mut out, "drop-2\n", 2);
+        record(&mut out, "keep-3\n", 3);
+        record(&mut out, "drop-4\n", 4);
+        // "keep-1" is in the pipe: it cannot be taken back, even if asked.
+        assert!(out.progress().unwrap().is_empty());
+        assert_eq!(out.drop_unwritten(|t| t % 2 == 0 || *t == 1), 2);
+        let mut seen = Vec::new();
+        let mut delivered = Vec::new();
+        // Read only what is there: each read finds the next record in.
+        while delivered.len() < 2 {
+            seen.extend(read_some(&r, 100));
+            delivered.extend(out.progress().unwrap());
+        }
+        assert_eq!(String::from_utf8(seen).unwrap(), "keep-1\nkeep-3\n");
+        assert_eq!(delivered, vec![1, 3]);
+    }
+
+    #[test]
+    fn a_file_delivers_on_write() {
+        let path = std::env::temp_dir().join(format!("acked-out-{}", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut out = AckedOut::new(file.as_raw_fd());
+        assert_eq!(out.kind, Kind::File);
+        record(&mut out, "a\n", 1);
+        record(&mut out, "b\n", 2);
+        assert_eq!(out.progress().unwrap(), vec![1, 2]);
+        assert!(!out.wants_writable());
+        drop(file);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
+        let _ = std::fs::remove_file(path);
+    }
+}

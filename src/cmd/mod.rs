@@ -126,12 +126,10 @@ pub(crate) fn broker_config(
     // The URL without its user info; the credentials apart.
     let url = match raw.split_once("://") {
         Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if path.is_empty() {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
+            let (_, host, path) = crate::mqtt::split_authority(rest);
+            match path {
+                Some(path) if !path.is_empty() => format!("{scheme}://{host}/{path}"),
+                _ => format!("{scheme}://{host}"),
             }
         }
         None => raw.clone(),

@@ -78,16 +78,27 @@ pub struct Endpoint {
     pub password: Option<String>,
 }
 
+/// The parts of what follows `scheme://`: user info, host (with port) and
+/// path. The user info runs to the last `@`, so that a password holding an
+/// unescaped `/` or `@` is still taken whole (and never shown as a host).
+pub fn split_authority(rest: &str) -> (Option<&str>, &str, Option<&str>) {
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((info, after)) => (Some(info), after),
+        None => (None, rest),
+    };
+    match after.split_once('/') {
+        Some((host, path)) => (userinfo, host, Some(path)),
+        None => (userinfo, after, None),
+    }
+}
+
 /// `url` with the password of its user info (`user:password@`) replaced by
 /// `***`: what every message shows.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+    let (Some(userinfo), host, path) = split_authority(rest) else {
         return url.to_owned();
     };
     let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
@@ -126,16 +137,16 @@ fn percent_decode(s: &str) -> String {
 pub fn parse_url(url: &str) -> Result<Endpoint> {
     let shown = redact(url);
     let (scheme, after) = url.split_once("://").unwrap_or(("", url));
-    let (authority, _) = after.split_once('/').map_or((after, ""), |(a, p)| (a, p));
-    let (username, password, hostport) = match authority.rsplit_once('@') {
-        Some((info, host)) => {
+    let (userinfo, hostport, _) = split_authority(after);
+    let (username, password) = match userinfo {
+        Some(info) => {
             let (u, p) = match info.split_once(':') {
                 Some((u, p)) => (u, Some(percent_decode(p))),
                 None => (info, None),
             };
-            (Some(percent_decode(u)), p, host)
+            (Some(percent_decode(u)), p)
         }
-        None => (None, None, authority),
+        None => (None, None),
     };
     let url = &format!("{scheme}://{hostport}");
     let mut ep = parse_host_url(url)
@@ -484,6 +495,24 @@ mod tests {
         assert_eq!(parse_url("mqtt://[::1]:1885").unwrap().host, "::1");
         assert!(parse_url("http://x").is_err());
         assert!(parse_url("mqtt://x:port").is_err());
+    }
+
+    #[test]
+    fn user_info_runs_to_the_last_at_and_its_password_is_never_shown() {
+        let url = "mqtt://op:Corr3ct/Horse@9@127.0.0.1:1884";
+        assert_eq!(redact(url), "mqtt://op:***@127.0.0.1:1884");
+        let ep = parse_url(url).unwrap();
+        assert_eq!((ep.host.as_str(), ep.port), ("127.0.0.1", 1884));
+        assert_eq!(ep.username.as_deref(), Some("op"));
+        assert_eq!(ep.password.as_deref(), Some("Corr3ct/Horse@9"));
+        let url = "mqtt://op:p%2Fw@broker/x";
+        assert_eq!(redact(url), "mqtt://op:***@broker/x");
+        assert_eq!(parse_url(url).unwrap().password.as_deref(), Some("p/w"));
+        assert_eq!(redact("mqtt://broker:1883"), "mqtt://broker:1883");
+        let err = parse_url("mqtt://op:a/b@broker:port")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("a/b"), "{err}");
     }
 
     #[test]

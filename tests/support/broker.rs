@@ -29,6 +29,18 @@ pub struct BrokerOpts {
     /// A TLS listener with a certificate for 127.0.0.1 signed by a CA made
     /// here (mosquitto and openssl only); the CA is [`Broker::ca`].
     pub tls: bool,
+    /// The TLS listener requires a client certificate signed by the test CA
+    /// (`require_certificate`; implies `tls`): one is made here,
+    /// [`Broker::client_cert`] and [`Broker::client_key`]. mosquitto and
+    /// openssl only.
+    pub client_certs: bool,
+    /// Also a plain listener on [`Broker::plain_port`], for test clients
+    /// that do not speak TLS ([`Broker::client_options`] connects there).
+    /// mosquitto only.
+    pub plain_listener: bool,
+    /// mosquitto's `acl_file`, with this content (anonymous clients stay
+    /// allowed; lines before any `user` line apply to them). mosquitto only.
+    pub acl: Option<String>,
 }
 
 /// Which broker runs.
@@ -42,6 +54,8 @@ pub enum Kind {
 pub struct Broker {
     pub kind: Kind,
     pub port: u16,
+    /// The second, plain listener's port ([`BrokerOpts::plain_listener`]).
+    plain_port: Option<u16>,
     opts: BrokerOpts,
     dir: TempDir,
     mosquitto: Option<PathBuf>,
@@ -108,7 +122,8 @@ fn wait_listening(port: u16, timeout: Duration) -> bool {
 impl Broker {
     /// Starts a broker with `opts`: mosquitto when it is there, else the
     /// embedded one (which cannot do TLS: ask with [`mosquitto_or_skip`]).
-    pub fn start(opts: BrokerOpts) -> Broker {
+    pub fn start(mut opts: BrokerOpts) -> Broker {
+        opts.tls |= opts.client_certs;
         let dir = TempDir::new("broker");
         match mosquitto() {
             Some(path) => Broker::start_mosquitto(path, opts, dir),
@@ -116,6 +131,10 @@ impl Broker {
                 assert!(
                     !opts.tls && !opts.persistence,
                     "TLS and persistence need mosquitto: check mosquitto_or_skip first"
+                );
+                assert!(
+                    !opts.plain_listener && opts.acl.is_none(),
+                    "a second listener and an ACL need mosquitto: check mosquitto_or_skip first"
                 );
                 Broker::start_embedded(opts, dir)
             }
@@ -134,6 +153,25 @@ impl Broker {
         self.dir.path("ca.pem")
     }
 
+    /// The client certificate (PEM) the TLS listener accepts
+    /// ([`BrokerOpts::client_certs`]), signed by [`Broker::ca`].
+    pub fn client_cert(&self) -> PathBuf {
+        assert!(self.opts.client_certs, "no client certificates");
+        self.dir.path("client.pem")
+    }
+
+    /// The private key (PEM) of [`Broker::client_cert`].
+    pub fn client_key(&self) -> PathBuf {
+        assert!(self.opts.client_certs, "no client certificates");
+        self.dir.path("client.key")
+    }
+
+    /// The plain listener's port ([`BrokerOpts::plain_listener`]).
+    pub fn plain_port(&self) -> u16 {
+        self.plain_port
+            .expect("no plain listener (BrokerOpts::plain_listener)")
+    }
+
     /// The broker's directory (config, log, certificates, persistence).
     pub fn dir(&self) -> &Path {
         &self.dir.0
@@ -145,9 +183,11 @@ impl Broker {
     }
 
     /// rumqttc options for a test client (publisher, responder) of this
-    /// broker, with the broker's credentials.
+    /// broker, with the broker's credentials (on the plain listener when
+    /// there is one).
     pub fn client_options(&self, id: &str) -> rumqttc::v5::MqttOptions {
-        let mut o = rumqttc::v5::MqttOptions::new(id, "127.0.0.1", self.port);
+        let port = self.plain_port.unwrap_or(self.port);
+        let mut o = rumqttc::v5::MqttOptions::new(id, "127.0.0.1", port);
         o.set_keep_alive(Duration::from_secs(30));
         if let Some((u, p)) = &self.opts.credentials {
             o.set_credentials(u.clone(), p.clone());
@@ -159,6 +199,7 @@ impl Broker {
         let mut broker = Broker {
             kind: Kind::Mosquitto,
             port: 0,
+            plain_port: None,
             opts,
             dir,
             mosquitto: Some(path),
@@ -169,6 +210,14 @@ impl Broker {
         // try a few.
         for _ in 0..5 {
             broker.port = free_port();
+            if broker.opts.plain_listener {
+                broker.plain_port = Some(loop {
+                    let p = free_port();
+                    if p != broker.port {
+                        break p;
+                    }
+                });
+            }
             broker.write_config();
             if broker.spawn_mosquitto() {
                 return broker;
@@ -198,6 +247,12 @@ impl Broker {
         if self.opts.tls {
             make_certificates(dir);
         }
+        if self.opts.client_certs {
+            make_client_certificate(dir);
+        }
+        if let Some(acl) = &self.opts.acl {
+            std::fs::write(self.dir.path("acl"), acl).unwrap();
+        }
         if self.opts.persistence {
             // Started as root, mosquitto drops to the user `mosquitto` unless
             // told `user root`: make the directory writable either way, or
@@ -220,6 +275,16 @@ impl Broker {
             ] {
                 conf.push_str(&format!("{key} {}\n", self.dir.path(file).display()));
             }
+            if self.opts.client_certs {
+                conf.push_str("require_certificate true\n");
+            }
+        }
+        if let Some(plain) = self.plain_port {
+            // After the TLS listener's settings, which apply to it alone.
+            conf.push_str(&format!("listener {plain} 127.0.0.1\n"));
+        }
+        if self.opts.acl.is_some() {
+            conf.push_str(&format!("acl_file {}\n", self.dir.path("acl").display()));
         }
         match &self.opts.credentials {
             Some(_) => {
@@ -356,6 +421,7 @@ impl Broker {
                 return Broker {
                     kind: Kind::Embedded,
                     port,
+                    plain_port: None,
                     opts,
                     dir,
                     mosquitto: None,
@@ -483,5 +549,61 @@ fn make_certificates(dir: &Path) {
         "server.ext",
         "-out",
         "server.pem",
+    ]);
+}
+
+/// A client key and certificate (`client.key`, `client.pem`) signed by the
+/// CA [`make_certificates`] made, for TLS client authentication.
+fn make_client_certificate(dir: &Path) {
+    let openssl = which("openssl").expect("openssl (for the test certificates)");
+    let run = |args: &[&str]| {
+        let out = Command::new(&openssl)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+        "-subj",
+        "/CN=commander test device",
+    ]);
+    std::fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "client.ext",
+        "-out",
+        "client.pem",
     ]);
 }
