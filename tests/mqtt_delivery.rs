@@ -924,6 +924,9 @@ fn a_stop_signal_ends_a_listener_blocked_on_stdout_and_loses_nothing() {
     publish_all(&broker, 1, 1..=N);
 
     // `listen | sleep 1000`, stopped with SIGTERM, then again with SIGINT.
+    // What is left whole in the pipe is the stalled reader's: it takes it
+    // when it goes on (here, once the listener has ended).
+    let mut handed = Vec::new();
     for (sig, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT")] {
         let mut stalled = Proc::spawn(listen(&state, &url, session, 1, &[]), Out::Stall);
         stalled.ready();
@@ -950,29 +953,38 @@ fn a_stop_signal_ends_a_listener_blocked_on_stdout_and_loses_nothing() {
             "{name} with stdout blocked: {:?}",
             done.stderr
         );
+        let left = seqs(&left_in_pipe);
         eprintln!(
             "{name}: ended in {took:?}; {} records were left unread in the pipe",
-            seqs(&left_in_pipe).len()
+            left.len()
         );
+        handed.extend(left);
     }
 
-    // The reader took nothing, so the session still has every message.
+    // The session still has every message the stalled readers did not get,
+    // and none of those they did.
     let mut drain = Proc::spawn(listen(&state, &url, session, 1, &[]), Out::Read);
     drain.ready();
     let all = |p: &Proc| {
         let s: BTreeSet<u64> = seqs(&p.stdout()).into_iter().collect();
-        s.len() as u64 >= N
+        s.len() as u64 + handed.len() as u64 >= N
     };
     drain.wait_until(DRAIN_LIMIT, all);
     let drain = drain.stop(libc::SIGTERM, STOP_LIMIT);
     let got = seqs(&drain.stdout);
-    let (lost, _) = lost_and_doubled(&tally([&got]), N);
+    let (lost, doubled) = lost_and_doubled(&tally([&handed, &got]), N);
     assert!(
         lost.is_empty(),
         "{} of {N} messages lost after the stops with a stalled reader: {}\nstderr:\n{}",
         lost.len(),
         ranges(&lost),
         drain.stderr
+    );
+    assert!(
+        doubled.is_empty(),
+        "after clean stops, {} messages in the stalled reader's pipe came again: {}",
+        doubled.len(),
+        ranges(&doubled)
     );
 }
 
@@ -1138,4 +1150,119 @@ fn clean_stops_under_a_live_stream_lose_and_double_nothing_at_qos2_to_a_pipe() {
         return;
     }
     clean_stops_under_a_live_stream(2, false);
+}
+
+// ---------------------------------------------------------------------------
+// 6. A broker that crashed and came back from an older save reuses a QoS 2
+// packet id the listener still holds (written, PUBREC sent, no PUBREL yet)
+// for a new message: that message is new, and must be written. And it
+// sends again a message whose exchange the listener completed: written
+// once already, it must not be written again.
+
+/// The body of a packet read by [`read_packet`] (after the fixed header).
+fn body(packet: &[u8]) -> &[u8] {
+    let len_bytes = packet[1..].iter().take_while(|b| **b & 0x80 != 0).count() + 1;
+    &packet[1 + len_bytes..]
+}
+
+/// An MQTT 5 QoS 2 PUBLISH.
+fn publish_qos2(pkid: u16, dup: bool, topic: &str, payload: &[u8]) -> Vec<u8> {
+    let mut rest = Vec::new();
+    rest.extend((topic.len() as u16).to_be_bytes());
+    rest.extend(topic.as_bytes());
+    rest.extend(pkid.to_be_bytes());
+    rest.push(0); // no properties
+    rest.extend(payload);
+    let mut packet = vec![0x34 | if dup { 0x08 } else { 0 }];
+    let mut len = rest.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        packet.push(if len > 0 { byte | 0x80 } else { byte });
+        if len == 0 {
+            break;
+        }
+    }
+    packet.extend(rest);
+    packet
+}
+
+/// Reads packets until one of `kind` (the fixed header's high nibble).
+fn expect(conn: &mut TcpStream, kind: u8) -> Vec<u8> {
+    loop {
+        let p = read_packet(conn).unwrap_or_else(|| panic!("connection ended before {kind:x}0"));
+        if p[0] >> 4 == kind {
+            return p;
+        }
+    }
+}
+
+#[test]
+fn a_broker_back_from_an_older_save_neither_loses_nor_doubles_qos2_messages() {
+    let server = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = server.local_addr().unwrap().port();
+    let broker = std::thread::spawn(move || {
+        server.set_nonblocking(false).expect("a blocking listener");
+        let accept = || {
+            let (mut c, _) = server.accept().expect("a connection");
+            c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            expect(&mut c, 1); // CONNECT
+            c.write_all(&[0x20, 3, 0x01, 0x00, 0x00]).unwrap(); // CONNACK, session present
+            c
+        };
+        // The first incarnation: a subscription, message 1 with id 7, its
+        // PUBREC; then the crash (no PUBREL ever comes for it).
+        let mut c = accept();
+        let sub = expect(&mut c, 8);
+        let id = &body(&sub)[..2];
+        c.write_all(&[0x90, 4, id[0], id[1], 0x00, 0x02]).unwrap();
+        c.write_all(&publish_qos2(7, false, TOPIC, &payload(1)))
+            .unwrap();
+        expect(&mut c, 5);
+        drop(c);
+        // Back from an older save, with the session: message 2 goes out
+        // with id 7 again; then sent again (DUP, after a lost PUBREC), then
+        // released.
+        let mut c = accept();
+        c.write_all(&publish_qos2(7, false, TOPIC, &payload(2)))
+            .unwrap();
+        expect(&mut c, 5);
+        c.write_all(&publish_qos2(7, true, TOPIC, &payload(2)))
+            .unwrap();
+        expect(&mut c, 5);
+        c.write_all(&[0x62, 2, 0, 7]).unwrap(); // PUBREL 7
+        expect(&mut c, 7); // PUBCOMP
+        drop(c);
+        // Crashed again, back from a save made before that PUBCOMP: message
+        // 2 is sent again (DUP, id 7). Written already: only acknowledged.
+        let mut c = accept();
+        c.write_all(&publish_qos2(7, true, TOPIC, &payload(2)))
+            .unwrap();
+        expect(&mut c, 5);
+        c.write_all(&[0x62, 2, 0, 7]).unwrap();
+        expect(&mut c, 7);
+        // Then a third message, so the listener has more to take if it
+        // were to print message 2 twice.
+        c.write_all(&publish_qos2(8, false, TOPIC, &payload(3)))
+            .unwrap();
+        expect(&mut c, 5);
+        // Written and acknowledged: the third is the last (`--count 3`).
+        c
+    });
+    let state = TempDir::new("state");
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let run = Proc::spawn(
+        listen(&state, &url, "reused-id", 2, &["--count", "3"]),
+        Out::Read,
+    )
+    .finish(RUN_LIMIT);
+    assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
+    assert_eq!(
+        seqs(&run.stdout),
+        vec![1, 2, 3],
+        "message 2 came with the id of message 1 (never released), then again after its \
+         release\nstderr:\n{}",
+        run.stderr
+    );
+    drop(broker.join().expect("the fake broker ran to its end"));
 }

@@ -160,7 +160,13 @@ impl<T> AckedOut<T> {
     }
 
     /// Tries, for up to `grace`, to deliver what is held (at a stop);
-    /// returns the tokens delivered.
+    /// returns the tokens delivered. A record whole in the pipe of a reader
+    /// that is still there but has not read it yet (a consumer that is
+    /// stopped or busy) has been handed over as a write to a file is: the
+    /// reader takes it when it goes on, so it counts as delivered (not
+    /// counting it would have it printed twice, once from the pipe and once
+    /// more when the broker sends it again). A record only partly written
+    /// does not count, nor anything in the pipe of a reader that has gone.
     pub fn finish(&mut self, grace: Duration) -> Vec<T> {
         let until = Instant::now() + grace;
         let mut done = Vec::new();
@@ -174,6 +180,9 @@ impl<T> AckedOut<T> {
             }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                if self.kind == Kind::Pipe && self.writable().is_ok() && !self.gone {
+                    done.extend(self.delivered_up_to(self.written));
+                }
                 return done;
             }
             match poll::wait_one(self.fd, false, true, left.min(Duration::from_millis(50))) {
@@ -321,6 +330,26 @@ mod tests {
         assert!(out.progress().unwrap().is_empty());
         assert!(out.gone());
         assert!(out.finish(Duration::from_millis(50)).is_empty());
+    }
+
+    #[test]
+    fn at_a_stop_a_record_whole_in_the_pipe_of_a_stalled_reader_is_handed_over() {
+        let (r, w) = pipe();
+        let mut out = AckedOut::new(w.as_raw_fd());
+        record(&mut out, "one\n", 1);
+        record(&mut out, "two\n", 2);
+        assert!(out.progress().unwrap().is_empty());
+        // The reader is there but reads nothing: "one" is in its pipe and
+        // it will read it when it goes on; "two" was never written.
+        assert_eq!(out.finish(Duration::from_millis(20)), vec![1]);
+        assert_eq!(read_some(&r, 100), b"one\n");
+        // Had the reader gone, nothing in its pipe would count.
+        let (r, w) = pipe();
+        let mut out = AckedOut::new(w.as_raw_fd());
+        record(&mut out, "one\n", 1);
+        assert!(out.progress().unwrap().is_empty());
+        drop(r);
+        assert!(out.finish(Duration::from_millis(20)).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! as MQTT 5 §4.3.3 asks). A lost connection is reconnected, with backoff,
 //! each attempt within the connect deadline; the caller is told.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,9 @@ pub struct Token {
     session: u64,
     pkid: u16,
     qos: QoS,
+    /// Of the topic and payload: tells a QoS 2 message sent again from a
+    /// new one that has the id of one not yet released.
+    fingerprint: u64,
 }
 
 /// One message received.
@@ -256,10 +259,34 @@ impl Listener {
     /// A publish from the broker: handed out, unless it is a QoS 2 message
     /// already written (sent again after a lost PUBREC): then only its
     /// PUBREC again.
+    ///
+    /// A QoS 2 message with the id of one written but not yet released, and
+    /// another topic or payload, is a new message: a broker that crashed
+    /// and came back from a save older than that exchange reuses the id.
+    /// It is handed out (holding it back as a repeat would lose it).
     fn delivered(&mut self, p: Publish) -> Event {
-        if p.qos == QoS::ExactlyOnce && self.qos2.ids.contains(&p.pkid) {
-            self.pending.push(Packet::PubRec(PubRec::new(p.pkid, None)));
-            return Event::Handled;
+        let fingerprint = fingerprint(&p.topic, &p.payload);
+        if p.qos == QoS::ExactlyOnce {
+            match self.qos2.ids.get(&p.pkid) {
+                Some(&seen) if seen.is_none_or(|f| f == fingerprint) => {
+                    self.pending.push(Packet::PubRec(PubRec::new(p.pkid, None)));
+                    return Event::Handled;
+                }
+                Some(_) => {
+                    self.qos2.ids.remove(&p.pkid);
+                    self.qos2.dirty = true;
+                }
+                // Sent again (DUP) after this connection already completed
+                // it: a broker back from a save made before the exchange
+                // ended. Written once; acknowledged again, then released.
+                None if p.dup && self.qos2.released.contains(&(p.pkid, fingerprint)) => {
+                    self.qos2.ids.insert(p.pkid, Some(fingerprint));
+                    self.qos2.dirty = true;
+                    self.pending.push(Packet::PubRec(PubRec::new(p.pkid, None)));
+                    return Event::Handled;
+                }
+                None => {}
+            }
         }
         Event::Message(Delivery {
             topic: String::from_utf8_lossy(&p.topic).into_owned(),
@@ -269,6 +296,7 @@ impl Listener {
                 session: self.session,
                 pkid: p.pkid,
                 qos: p.qos,
+                fingerprint,
             },
         })
     }
@@ -276,7 +304,14 @@ impl Listener {
     /// The broker released a QoS 2 message: forget its id (on disk too,
     /// before the PUBCOMP goes) and complete it, known or not.
     fn released(&mut self, pkid: u16) {
-        let known = self.qos2.ids.remove(&pkid);
+        let removed = self.qos2.ids.remove(&pkid);
+        let known = removed.is_some();
+        if let Some(Some(fingerprint)) = removed {
+            if self.qos2.released.len() == RELEASED_KEPT {
+                self.qos2.released.pop_front();
+            }
+            self.qos2.released.push_back((pkid, fingerprint));
+        }
         self.qos2.dirty |= known;
         let mut comp = PubComp::new(pkid, None);
         if !known {
@@ -293,7 +328,7 @@ impl Listener {
     /// message came on only.
     pub fn written(&mut self, token: Token) {
         if token.qos == QoS::ExactlyOnce && token.session == self.session {
-            self.qos2.ids.insert(token.pkid);
+            self.qos2.ids.insert(token.pkid, Some(token.fingerprint));
             self.qos2.dirty = true;
         }
         if token.epoch != self.epoch || self.conn.is_none() {
@@ -364,13 +399,21 @@ impl Listener {
 }
 
 /// The QoS 2 packet ids written and acknowledged (PUBREC) but not yet
-/// released by the broker; kept in a file for a persistent session, so a
+/// released by the broker, each with its message's fingerprint; kept in a
+/// file for a persistent session (a line `ID FINGERPRINT` each), so a
 /// listener that crashed does not write a message the broker sends again.
 struct Qos2Ids {
     path: Option<PathBuf>,
-    ids: BTreeSet<u16>,
+    /// None: a fingerprint not known (any message with the id is a repeat).
+    ids: BTreeMap<u16, Option<u64>>,
+    /// The last [`RELEASED_KEPT`] ids released (with fingerprints), in
+    /// memory: a message sent again with one of them was written already.
+    released: VecDeque<(u16, u64)>,
     dirty: bool,
 }
+
+/// How many released QoS 2 exchanges are remembered.
+const RELEASED_KEPT: usize = 1024;
 
 impl Qos2Ids {
     fn load(cfg: &BrokerConfig) -> Qos2Ids {
@@ -379,14 +422,19 @@ impl Qos2Ids {
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .map(|text| {
-                text.split_whitespace()
-                    .filter_map(|w| w.parse().ok())
+                text.lines()
+                    .filter_map(|line| {
+                        let mut words = line.split_whitespace();
+                        let id = words.next()?.parse().ok()?;
+                        Some((id, words.next().and_then(|f| f.parse().ok())))
+                    })
                     .collect()
             })
             .unwrap_or_default();
         Qos2Ids {
             path,
             ids,
+            released: VecDeque::new(),
             dirty: false,
         }
     }
@@ -394,6 +442,7 @@ impl Qos2Ids {
     fn clear(&mut self) {
         self.dirty |= !self.ids.is_empty();
         self.ids.clear();
+        self.released.clear();
     }
 
     /// Writes the ids out (a new file renamed over the old one).
@@ -405,12 +454,30 @@ impl Qos2Ids {
         let Some(path) = &self.path else {
             return;
         };
-        let text: String = self.ids.iter().map(|id| format!("{id}\n")).collect();
+        let text: String = self
+            .ids
+            .iter()
+            .map(|(id, f)| match f {
+                Some(f) => format!("{id} {f}\n"),
+                None => format!("{id}\n"),
+            })
+            .collect();
         let tmp = path.with_extension("tmp");
         if std::fs::write(&tmp, text).is_ok() {
             let _ = std::fs::rename(&tmp, path);
         }
     }
+}
+
+/// FNV-1a (64 bits) of the topic, a zero byte and the payload: the same in
+/// every run and version, as it is kept in the state file.
+fn fingerprint(topic: &[u8], payload: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in topic.iter().chain(&[0]).chain(payload) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// `$XDG_STATE_HOME/commander/mqtt/CLIENT@HOST_PORT.qos2` (or under
