@@ -153,7 +153,11 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
         }
         // 1. Take what has arrived, as long as there is room for it.
         let mut busy = false;
-        while args.count.is_none_or(|n| taken < n) && out.unwritten() < MAX_HELD {
+        let held_before = out.unwritten();
+        while args.count.is_none_or(|n| taken < n)
+            && out.unwritten() < MAX_HELD
+            && out.unwritten().saturating_sub(held_before) < PASS_BYTES
+        {
             match listener.next(Duration::ZERO)? {
                 Event::Message(d) => {
                     let renderer = renderer_for(&d.topic);
@@ -270,6 +274,9 @@ const MAX_HELD: usize = 8 << 20;
 /// Acknowledgements are sent when this many wait (well inside the receive
 /// maximum of 1000 the listener announces) ...
 const ACK_BATCH: usize = 200;
+/// Records made in one pass before they are written: small enough to be
+/// written while still in the CPU's cache.
+const PASS_BYTES: usize = 64 << 10;
 /// ... or this long after the last batch.
 const ACK_EVERY: Duration = Duration::from_millis(50);
 /// The longest wait in one turn of the loop.

@@ -265,7 +265,12 @@ impl Listener {
     /// and came back from a save older than that exchange reuses the id.
     /// It is handed out (holding it back as a repeat would lose it).
     fn delivered(&mut self, p: Publish) -> Event {
-        let fingerprint = fingerprint(&p.topic, &p.payload);
+        // Only QoS 2 needs it (a pass over the payload).
+        let fingerprint = if p.qos == QoS::ExactlyOnce {
+            fingerprint(&p.topic, &p.payload)
+        } else {
+            0
+        };
         if p.qos == QoS::ExactlyOnce {
             match self.qos2.ids.get(&p.pkid) {
                 Some(&seen) if seen.is_none_or(|f| f == fingerprint) => {
