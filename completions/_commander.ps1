@@ -56,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulated devices that answer commands and publish telemetry, from the schema alone')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -254,6 +255,39 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'commander;simulate' {
+            [CompletionResult]::new('--vehicles', '--vehicles', [CompletionResultType]::ParameterName, 'How many devices, with ids from the profile''s [simulate] ids template (default SIM{n:04})')
+            [CompletionResult]::new('--vehicle', '--vehicle', [CompletionResultType]::ParameterName, 'A device id to simulate (repeatable)')
+            [CompletionResult]::new('--fill', '--fill', [CompletionResultType]::ParameterName, 'Fields without a template: plausible values (random) or left unset (empty)')
+            [CompletionResult]::new('--delay', '--delay', [CompletionResultType]::ParameterName, 'Wait this long before each reply: a duration (200ms) or a range (100ms..2s)')
+            [CompletionResult]::new('--fail-rate', '--fail-rate', [CompletionResultType]::ParameterName, 'Share of commands answered with the error return code (0 to 1)')
+            [CompletionResult]::new('--drop-rate', '--drop-rate', [CompletionResultType]::ParameterName, 'Share of commands not answered at all (0 to 1), to test timeouts')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the random choices and values, for repeatable runs')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Log format on stderr: a line per event (text) or JSON Lines')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Log format on stderr: a line per event (text) or JSON Lines')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'MQTT broker: a URL as for send and listen, or ''embedded'' for one inside this process')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (better from the environment: it is never printed)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key (PEM) of the client certificate')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'How long the broker may take to accept a connection (each reconnect too)')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id (default: commander-sim- and a random suffix)')
+            [CompletionResult]::new('--keep-alive', '--keep-alive', [CompletionResultType]::ParameterName, 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Quality of service of the subscription and of what the devices publish: 0, 1 or 2')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('--no-publish', '--no-publish', [CompletionResultType]::ParameterName, 'Do not publish the profile''s [[simulate.publish]] messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors and the summary at exit')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors and the summary at exit')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'commander;completions' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
@@ -288,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Show a message''s fields, an enum''s values or a service''s methods')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
+            [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulated devices that answer commands and publish telemetry, from the schema alone')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -312,6 +347,9 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             break
         }
         'commander;help;listen' {
+            break
+        }
+        'commander;help;simulate' {
             break
         }
         'commander;help;completions' {

@@ -53,6 +53,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
             cand send 'Publish a command over MQTT and show the decoded reply'
             cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
+            cand simulate 'Simulated devices that answer commands and publish telemetry, from the schema alone'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -243,6 +244,38 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'commander;simulate'= {
+            cand --vehicles 'How many devices, with ids from the profile''s [simulate] ids template (default SIM{n:04})'
+            cand --vehicle 'A device id to simulate (repeatable)'
+            cand --fill 'Fields without a template: plausible values (random) or left unset (empty)'
+            cand --delay 'Wait this long before each reply: a duration (200ms) or a range (100ms..2s)'
+            cand --fail-rate 'Share of commands answered with the error return code (0 to 1)'
+            cand --drop-rate 'Share of commands not answered at all (0 to 1), to test timeouts'
+            cand --seed 'Seed for the random choices and values, for repeatable runs'
+            cand -o 'Log format on stderr: a line per event (text) or JSON Lines'
+            cand --output 'Log format on stderr: a line per event (text) or JSON Lines'
+            cand --broker 'MQTT broker: a URL as for send and listen, or ''embedded'' for one inside this process'
+            cand --username 'Username'
+            cand --password 'Password (better from the environment: it is never printed)'
+            cand --ca 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots'
+            cand --cert 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)'
+            cand --key 'Private key (PEM) of the client certificate'
+            cand --connect-timeout 'How long the broker may take to accept a connection (each reconnect too)'
+            cand --client-id 'Client id (default: commander-sim- and a random suffix)'
+            cand --keep-alive 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)'
+            cand --qos 'Quality of service of the subscription and of what the devices publish: 0, 1 or 2'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand --no-publish 'Do not publish the profile''s [[simulate.publish]] messages'
+            cand -q 'Only errors and the summary at exit'
+            cand --quiet 'Only errors and the summary at exit'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'commander;completions'= {
             cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
             cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
@@ -275,6 +308,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand describe 'Show a message''s fields, an enum''s values or a service''s methods'
             cand send 'Publish a command over MQTT and show the decoded reply'
             cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
+            cand simulate 'Simulated devices that answer commands and publish telemetry, from the schema alone'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -292,6 +326,8 @@ set edit:completion:arg-completer[commander] = {|@words|
         &'commander;help;send'= {
         }
         &'commander;help;listen'= {
+        }
+        &'commander;help;simulate'= {
         }
         &'commander;help;completions'= {
         }

@@ -52,6 +52,7 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "list" -d 'List 
 complete -c commander -n "__fish_commander_needs_command" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
 complete -c commander -n "__fish_commander_needs_command" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
 complete -c commander -n "__fish_commander_needs_command" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
+complete -c commander -n "__fish_commander_needs_command" -f -a "simulate" -d 'Simulated devices that answer commands and publish telemetry, from the schema alone'
 complete -c commander -n "__fish_commander_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -207,6 +208,32 @@ complete -c commander -n "__fish_commander_using_subcommand listen" -l raw -d 'D
 complete -c commander -n "__fish_commander_using_subcommand listen" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
 complete -c commander -n "__fish_commander_using_subcommand listen" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l vehicles -d 'How many devices, with ids from the profile\'s [simulate] ids template (default SIM{n:04})' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l vehicle -d 'A device id to simulate (repeatable)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l fill -d 'Fields without a template: plausible values (random) or left unset (empty)' -r -f -a "random\t'Plausible values for every field'
+empty\t'Only the header rules and the command\'s fields'"
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l delay -d 'Wait this long before each reply: a duration (200ms) or a range (100ms..2s)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l fail-rate -d 'Share of commands answered with the error return code (0 to 1)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l drop-rate -d 'Share of commands not answered at all (0 to 1), to test timeouts' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l seed -d 'Seed for the random choices and values, for repeatable runs' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -s o -l output -d 'Log format on stderr: a line per event (text) or JSON Lines' -r -f -a "text\t'One line per event'
+jsonl\t'One JSON object per event'"
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l broker -d 'MQTT broker: a URL as for send and listen, or \'embedded\' for one inside this process' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l client-id -d 'Client id (default: commander-sim- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l qos -d 'Quality of service of the subscription and of what the devices publish: 0, 1 or 2' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l no-publish -d 'Do not publish the profile\'s [[simulate.publish]] messages'
+complete -c commander -n "__fish_commander_using_subcommand simulate" -s q -l quiet -d 'Only errors and the summary at exit'
+complete -c commander -n "__fish_commander_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
@@ -217,13 +244,14 @@ complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-p
 complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "simulate" -d 'Simulated devices that answer commands and publish telemetry, from the schema alone'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -119,6 +119,9 @@ pub enum Command {
     /// Decode every message on MQTT topics (a fleet's replies, telemetry, events)
     #[command(after_help = EXIT_STATUS)]
     Listen(ListenArgs),
+    /// Simulated devices that answer commands and publish telemetry, from the schema alone
+    #[command(after_help = EXIT_STATUS)]
+    Simulate(SimulateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -358,6 +361,141 @@ pub struct BrokerArgs {
     /// Quality of service: 0, 1 or 2
     #[arg(long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     pub qos: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// How many devices, with ids from the profile's [simulate] ids template (default SIM{n:04})
+    #[arg(long, value_name = "N", conflicts_with = "vehicle",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub vehicles: Option<u64>,
+
+    /// A device id to simulate (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub vehicle: Vec<String>,
+
+    /// Fields without a template: plausible values (random) or left unset (empty)
+    #[arg(long, value_enum, default_value_t = FillArg::Random)]
+    pub fill: FillArg,
+
+    /// Wait this long before each reply: a duration (200ms) or a range (100ms..2s)
+    #[arg(long, value_name = "D|A..B")]
+    pub delay: Option<String>,
+
+    /// Share of commands answered with the error return code (0 to 1)
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// Share of commands not answered at all (0 to 1), to test timeouts
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub drop_rate: f64,
+
+    /// Seed for the random choices and values, for repeatable runs
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Do not publish the profile's [[simulate.publish]] messages
+    #[arg(long)]
+    pub no_publish: bool,
+
+    /// Log format on stderr: a line per event (text) or JSON Lines
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = SimulateLog::Text)]
+    pub output: SimulateLog,
+
+    /// Only errors and the summary at exit
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// MQTT broker: a URL as for send and listen, or 'embedded' for one inside this process
+    ///
+    /// 'embedded' starts an MQTT 5 broker (rumqttd) on 127.0.0.1:1883, or on a free port
+    /// when 1883 is taken, for commander send/listen in other terminals. Loopback only, no
+    /// TLS: for production use mosquitto, EMQX or HiveMQ.
+    #[arg(long, value_name = "URL|embedded")]
+    pub broker: Option<String>,
+
+    #[command(flatten)]
+    pub connection: SimBrokerArgs,
+}
+
+/// The broker flags of send and listen but --broker (simulate takes 'embedded' too).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SimBrokerArgs {
+    /// Username
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Password (better from the environment: it is never printed)
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "COMMANDER_MQTT_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+
+    /// CA certificate (PEM) to trust for mqtts:// instead of the system's roots
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) of the client certificate
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// How long the broker may take to accept a connection (each reconnect too)
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
+
+    /// Client id (default: commander-sim- and a random suffix)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Keep-alive interval, in seconds (5 to 65535, as MQTT allows)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(5..=65535))]
+    pub keep_alive: u64,
+
+    /// Quality of service of the subscription and of what the devices publish: 0, 1 or 2
+    #[arg(long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: u8,
+}
+
+impl SimBrokerArgs {
+    /// As send's and listen's broker flags, with the URL given.
+    pub fn with_url(&self, url: Option<String>) -> BrokerArgs {
+        BrokerArgs {
+            broker: url,
+            username: self.username.clone(),
+            password: self.password.clone(),
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            connect_timeout: self.connect_timeout.clone(),
+            client_id: self.client_id.clone(),
+            keep_alive: self.keep_alive,
+            qos: self.qos,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FillArg {
+    /// Plausible values for every field
+    Random,
+    /// Only the header rules and the command's fields
+    Empty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateLog {
+    /// One line per event
+    Text,
+    /// One JSON object per event
+    Jsonl,
 }
 
 #[derive(Debug, Args)]

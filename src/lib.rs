@@ -12,6 +12,7 @@ pub mod profile;
 pub mod prompt;
 pub mod render;
 pub mod schema;
+pub mod sim;
 pub mod transport;
 pub mod value;
 pub mod wire;

@@ -44,6 +44,23 @@ response_topic = "/device/{vehicle_id}/MQTTPROTOBUF/commandresponse"
 "/device/+/MQTTPROTOBUF/commandresponse" = "cvp.CommandResponseMessage"
 "/device/+/MQTTPROTOBUF/telemetry"       = "cvp.VehicleTelemetryMessage"
 "/device/+/MQTTPROTOBUF/vehicleevents"   = "cvp.VehicleEventMessage"
+
+[simulate]
+ids = "SIM{n:04}"
+
+[simulate.replies]
+ENGINE_START = '{"return_code":"SUCCESS","engine_start":{"started_at":"{now}","cabin_temp_c":{random:-10..35},"auto_stop_in":"600s"}}'
+
+[[simulate.publish]]
+topic  = "/device/{vehicle_id}/MQTTPROTOBUF/telemetry"
+type   = "cvp.VehicleTelemetryMessage"
+period = "1s"
+json   = '{"sequence":{seq},"speed_kph":{walk:0..130},"odometer_km":{walk:12000..12100},"fuel_level_pct":{walk:5..100},"engine_rpm":{walk:700..4000},"battery_voltage":{walk:11.8..14.4},"ambient_temp_c":{random:-5..30},"ignition":"ON","position":{"latitude":{walk:48.10..48.20},"longitude":{walk:11.50..11.65}}}'
+
+[[simulate.publish]]
+topic  = "/device/{vehicle_id}/MQTTPROTOBUF/vehicleevents"
+type   = "cvp.VehicleEventMessage"
+period = "10s"
 "#;
 
 /// A loaded profile.
@@ -65,6 +82,36 @@ pub struct Profile {
     /// `link`: the envelope link the builder follows (auto, none,
     /// SELECTOR=ONEOF).
     pub link: Option<String>,
+    /// `[simulate]`: how simulated devices behave.
+    pub simulate: Simulate,
+}
+
+/// `[simulate]`.
+#[derive(Debug, Clone, Default)]
+pub struct Simulate {
+    /// Device ids for `--vehicles N`, e.g. `SIM{n:04}`.
+    pub ids: Option<String>,
+    /// The return code's value for failed replies.
+    pub error_code: Option<String>,
+    /// `[simulate.replies]`: selector value name → JSON template, in file order.
+    pub replies: Vec<(String, String)>,
+    /// `[[simulate.publish]]` entries.
+    pub publish: Vec<Publish>,
+}
+
+/// One `[[simulate.publish]]` entry: what each device publishes unasked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// Topic template (`/device/{vehicle_id}/MQTTPROTOBUF/telemetry`).
+    pub topic: String,
+    /// Message type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// How often (`1s`, `500ms`).
+    pub period: String,
+    /// JSON template; without one, plausible values (`--fill`).
+    pub json: Option<String>,
 }
 
 /// One `[defaults]` entry.
@@ -103,6 +150,19 @@ struct RawProfile {
     bytes_as: BTreeMap<Spanned<String>, String>,
     /// The envelope link: auto, none, or SELECTOR=ONEOF.
     link: Option<String>,
+    #[serde(default)]
+    simulate: Option<RawSimulate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSimulate {
+    ids: Option<String>,
+    error_code: Option<String>,
+    #[serde(default)]
+    replies: BTreeMap<Spanned<String>, String>,
+    #[serde(default)]
+    publish: Vec<Publish>,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +290,23 @@ impl Profile {
             .map(|(k, v)| (k.span().start, k.into_inner(), v))
             .collect();
         bytes_as.sort();
+        let simulate = match raw.simulate {
+            None => Simulate::default(),
+            Some(r) => {
+                let mut replies: Vec<(usize, String, String)> = r
+                    .replies
+                    .into_iter()
+                    .map(|(k, v)| (k.span().start, k.into_inner(), v))
+                    .collect();
+                replies.sort();
+                Simulate {
+                    ids: r.ids,
+                    error_code: r.error_code,
+                    replies: replies.into_iter().map(|(_, k, v)| (k, v)).collect(),
+                    publish: r.publish,
+                }
+            }
+        };
         Ok(Profile {
             source: path.map(Path::to_path_buf),
             builtin: false,
@@ -240,6 +317,7 @@ impl Profile {
             mqtt,
             bytes_as: bytes_as.into_iter().map(|(_, k, v)| (k, v)).collect(),
             link: raw.link,
+            simulate,
         })
     }
 

@@ -1446,3 +1446,36 @@ fn concurrent_senders_each_summarise_the_replies_they_skipped() {
         "the replies each skipped"
     );
 }
+
+/// A sub-message given in part (`{"header":{"op":...}}`) keeps the profile's
+/// defaults for the fields it leaves out: the topic still gets its device.
+/// (The first version of "what the user gives wins" replaced the whole
+/// header, and the topic's level came out empty.) No broker needed: the
+/// topic is worked out before connecting.
+#[test]
+fn a_header_given_in_part_keeps_the_profile_defaults_of_the_rest() {
+    let profile = support::repo().join("examples/acme/commander.toml");
+    let profile = profile.to_str().unwrap();
+    let (run, _) = exec(&[
+        "send",
+        "--profile",
+        profile,
+        "--broker",
+        "mqtt://127.0.0.1:1",
+        "--connect-timeout",
+        "2s",
+        "--any-reply",
+        "--json",
+        r#"{"header":{"op":"READ_SENSOR"},"body":{"probe":{}}}"#,
+    ]);
+    assert!(
+        !run.stderr.contains("is empty"),
+        "the profile's header.device was dropped: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("cannot reach the broker"),
+        "expected a connection error (nothing listens on port 1): {}",
+        run.stderr
+    );
+}

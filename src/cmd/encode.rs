@@ -464,7 +464,17 @@ pub(crate) fn merge_set_fields(base: &mut DynamicMessage, over: DynamicMessage) 
     let mut over = over;
     let fields: Vec<_> = over.take_fields().collect();
     for (field, value) in fields {
-        base.set_field(&field, value);
+        // A sub-message given in part (`{"header":{"op":...}}`) keeps the
+        // defaults of the fields it does not give.
+        let singular = !field.is_list() && !field.is_map() && base.has_field(&field);
+        match (value, singular) {
+            (prost_reflect::Value::Message(inner), true) => {
+                if let prost_reflect::Value::Message(b) = base.get_field_mut(&field) {
+                    merge_set_fields(b, inner);
+                }
+            }
+            (value, _) => base.set_field(&field, value),
+        }
     }
     for unknown in over.take_unknown_fields() {
         let mut bytes = Vec::new();

@@ -168,7 +168,7 @@ pub fn run(schema_args: &SchemaArgs, args: ListenArgs) -> Result<ExitCode> {
                     taken += 1;
                     busy = true;
                 }
-                Event::Handled => busy = true,
+                Event::Handled | Event::Published(_) => busy = true,
                 Event::Idle | Event::Interrupted => break,
                 Event::Note(note) => {
                     eprintln!("{note}");

@@ -10,6 +10,7 @@ mod list;
 mod listen;
 mod request;
 mod send;
+mod simulate;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Describe(args) => with_context(&cli.schema, |c| describe::run(&c.schema, &args)),
         Command::Send(args) => with_context(&cli.schema, |c| send::run(c, args)),
         Command::Listen(args) => listen::run(&cli.schema, args),
+        Command::Simulate(args) => with_context(&cli.schema, |c| simulate::run(c, args)),
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.command.as_deref()),
     }

@@ -67,6 +67,9 @@ pub enum Event {
         note: String,
         resumed: bool,
     },
+    /// The broker acknowledged a message published with
+    /// [`Listener::publish`] (PUBACK, or PUBCOMP at QoS 2).
+    Published(u16),
 }
 
 pub struct Listener {
@@ -197,6 +200,16 @@ impl Listener {
                     super::mqtt::reason(&d.reason_code)
                 )))
             }
+            Ok(Recv::Packet(Packet::PubAck(ack))) => Ok(Event::Published(ack.pkid)),
+            Ok(Recv::Packet(Packet::PubRec(rec))) => {
+                // Our QoS 2 publish: release it.
+                self.pending
+                    .push(Packet::PubRel(rumqttc::v5::mqttbytes::v5::PubRel::new(
+                        rec.pkid, None,
+                    )));
+                Ok(Event::Handled)
+            }
+            Ok(Recv::Packet(Packet::PubComp(comp))) => Ok(Event::Published(comp.pkid)),
             Ok(Recv::Packet(_)) => Ok(Event::Handled),
             Ok(Recv::Idle) => Ok(Event::Idle),
             Ok(Recv::Interrupted) => Ok(Event::Interrupted),
@@ -355,6 +368,31 @@ impl Listener {
     /// earlier connection in the same session.
     pub fn redelivered(&self, token: Token) -> bool {
         token.qos != QoS::AtMostOnce && token.epoch != self.epoch && token.session == self.session
+    }
+
+    /// Publishes on the current connection (none while reconnecting: the
+    /// message is not sent, `Ok(None)`); QoS 1/2 give the packet id that
+    /// [`Event::Published`] confirms. Pending acknowledgements go first.
+    pub fn publish(&mut self, topic: &str, qos: QoS, payload: Vec<u8>) -> Result<Option<u16>> {
+        if self.conn.is_none() {
+            return Ok(None);
+        }
+        self.flush()?;
+        let Some(conn) = &mut self.conn else {
+            return Ok(None);
+        };
+        match conn.publish(topic, qos, payload) {
+            Ok(pkid) => Ok(Some(pkid)),
+            Err(e) => {
+                self.lost();
+                Err(anyhow!("connection to {} lost: {e}", self.url))
+            }
+        }
+    }
+
+    /// How many unacknowledged QoS 1/2 publishes the broker takes at once.
+    pub fn broker_receive_max(&self) -> u16 {
+        self.conn.as_ref().map_or(1, |c| c.broker_receive_max)
     }
 
     /// The connection's socket (none while reconnecting).
