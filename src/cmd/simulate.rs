@@ -371,6 +371,8 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                     Ok(c) => c,
                     Err(e) => {
                         counts.bad += 1;
+                        let e = crate::wire::diagnose(&command, &d.payload)
+                            .unwrap_or_else(|| e.to_string());
                         let what = format!(
                             "{id}: a command that does not decode as {}: {e} ({} bytes: {})",
                             command.full_name(),

@@ -169,6 +169,12 @@ impl Responder {
                     if self.fill == Fill::Random {
                         fill::fill(&mut payload, ctx.rng, &[]);
                     }
+                    // What the command asked for, where the result has a
+                    // field of that name (target_temp_c asked, target_temp_c
+                    // reported).
+                    if let Some(asked) = self.command_payload(command) {
+                        copy_header(&asked, &mut payload, false);
+                    }
                     set_in(&mut reply, &l.oneof_owner, m, Value::Message(payload));
                 }
             }
@@ -230,6 +236,17 @@ impl Responder {
             selected,
             failed: fail && (self.code.is_some() || self.ok_flag.is_some()),
         })
+    }
+
+    /// The command's linked payload, when one is set.
+    fn command_payload(&self, command: &DynamicMessage) -> Option<DynamicMessage> {
+        let l = self.command_link.as_ref()?;
+        let owner = owner_of(command, &l.oneof_owner)?;
+        let member = l.oneof.fields().find(|f| owner.has_field(f))?;
+        match owner.get_field(&member).into_owned() {
+            Value::Message(m) => Some(m),
+            _ => None,
+        }
     }
 
     /// The reply to a command that does not decode: the "invalid" code (or
@@ -561,6 +578,16 @@ mod tests {
         assert_eq!(j["return_code"], "SUCCESS");
         assert!(j["engine_start"].is_object(), "{j}");
         assert!(j.get("error").is_none(), "{j}");
+    }
+
+    #[test]
+    fn what_the_command_asked_for_is_what_the_result_reports() {
+        let r = responder(&[], Fill::Random);
+        let cmd = command(
+            r#"{"correlation_id":"c-3","subtype":"CLIMATE_CONTROL","climate_control":{"target_temp_c":21.5}}"#,
+        );
+        let j = json(&answer(&r, &cmd, false).reply);
+        assert_eq!(j["climate_control"]["target_temp_c"], 21.5, "{j}");
     }
 
     #[test]
