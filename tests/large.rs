@@ -185,3 +185,116 @@ fn large_json_values_encode_a_field_at_a_time_to_the_same_bytes() {
         "only {split} values were encoded a field at a time"
     );
 }
+
+/// A schema of `google.protobuf.Value` and `NullValue` fields of every
+/// cardinality, for the nulls of large JSON values.
+const NULLS_PROTO: &str = r#"syntax = "proto3";
+import "google/protobuf/struct.proto";
+message J {
+  google.protobuf.Value v = 1;
+  string s = 2;
+  optional google.protobuf.NullValue n = 3;
+  repeated google.protobuf.Value vs = 4;
+  repeated google.protobuf.NullValue ns = 5;
+  map<string, google.protobuf.Value> mv = 6;
+  map<string, google.protobuf.NullValue> mn = 7;
+  google.protobuf.ListValue lv = 8;
+  google.protobuf.Struct st = 9;
+  repeated J kids = 10;
+  J kid = 11;
+  oneof o { google.protobuf.Value ov = 12; string os = 13; }
+  google.protobuf.NullValue pn = 14;
+  string t = 15;
+}
+"#;
+
+/// Issue 8 review, item 1: in a JSON value larger than 64 KiB (encoded a
+/// field at a time), `null` in a `google.protobuf.Value` field is
+/// `null_value: NULL_VALUE` and in a `NullValue` field `NULL_VALUE`, as in a
+/// small value; it was dropped. Every place a null can be (the top level, a
+/// split sub-message, elements of a split list, values of a split map,
+/// ListValue and Struct) gives the whole path's bytes.
+#[test]
+fn large_json_values_keep_null_in_value_and_null_value_fields() {
+    use commander::wire::from_json::{SPLIT_JSON, encode_large};
+    use serde_json::json;
+    let dir = support::TempDir::new("nulls");
+    let proto = dir.path("j.proto");
+    std::fs::write(&proto, NULLS_PROTO).unwrap();
+    let schema = Schema::load(std::slice::from_ref(&proto), std::slice::from_ref(&dir.0)).unwrap();
+    let desc = schema.message("J").unwrap();
+    let pad = "y".repeat(SPLIT_JSON + 10);
+    let many = |n: usize| -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|i| match i % 4 {
+                0 => json!(null),
+                1 => json!("x".repeat(40)),
+                2 => json!([null, 1, {"a": null}]),
+                _ => json!({"k": null, "l": [null]}),
+            })
+            .collect()
+    };
+    let small_kid = json!({"v": null, "n": null, "pn": null, "vs": [null], "ov": null});
+    let docs = [
+        // The reviewer's case.
+        json!({"v": null, "n": null, "s": pad}),
+        // Every null at the top level.
+        json!({
+            "v": null, "n": null, "pn": null, "vs": null, "ns": null, "mv": null,
+            "mn": null, "lv": null, "st": null, "kids": null, "kid": null, "ov": null,
+            "s": pad,
+        }),
+        json!({
+            "vs": [null, 1, null], "ns": [null, "NULL_VALUE", null],
+            "mv": {"b": null, "a": 2}, "mn": {"z": null, "y": null},
+            "lv": [null, [null], {"q": null}], "st": {"a": null, "b": {"c": null}},
+            "os": "one", "t": null, "s": pad,
+        }),
+        // A large repeated Value (split into elements) holding nulls.
+        json!({"vs": many(3000), "s": "a"}),
+        // A large map of Values (split into entries) holding nulls.
+        json!({"mv": (0..3000).map(|i| (format!("k{i}"), many(4)[i % 4].clone()))
+            .collect::<serde_json::Map<_, _>>()}),
+        // A large sub-message (split itself) with nulls of its own.
+        json!({"kid": {"v": null, "n": null, "ov": null, "s": pad, "kid": small_kid}}),
+        // A large list of sub-messages (split into elements) with nulls.
+        json!({"kids": (0..3000).map(|i| if i % 2 == 0 { small_kid.clone() }
+            else { json!({"s": "z".repeat(30), "n": null}) }).collect::<Vec<_>>()}),
+        // Large ListValue and Struct (parsed whole: well-known types).
+        json!({"lv": many(3000), "st": {"a": many(3000)}, "v": {"b": many(3000)}}),
+    ];
+    for (i, doc) in docs.iter().enumerate() {
+        for json in [doc.to_string(), serde_json::to_string_pretty(doc).unwrap()] {
+            assert!(json.len() > SPLIT_JSON, "document {i} is large");
+            let whole = commander::value::message_from_json(&desc, &json).unwrap();
+            let whole = wire::encode_to_vec(&whole);
+            let pieces = encode_large(&desc, &json).expect("encoded a field at a time");
+            assert_eq!(hex::encode(&pieces), hex::encode(&whole), "document {i}");
+        }
+    }
+    // As a user sees it: encode the large value, decode it as text.
+    let big = dir.path("big.json");
+    std::fs::write(&big, docs[0].to_string()).unwrap();
+    let p = proto.to_str().unwrap();
+    let encoded = support::run(
+        &["encode", "-s", p, "-m", "J", "-f", "binary", "--file"]
+            .into_iter()
+            .chain([big.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let decoded = support::run_with(
+        &["decode", "-s", p, "-m", "J", "-i", "binary", "-o", "text"],
+        &encoded.raw_stdout,
+    );
+    let text = decoded.ok();
+    assert!(
+        text.starts_with("v {\n  null_value: NULL_VALUE\n}\ns: \"yyy"),
+        "{}",
+        &text[..60.min(text.len())]
+    );
+    assert!(
+        text.ends_with("\"\nn: NULL_VALUE\n"),
+        "{}",
+        &text[text.len() - 30..]
+    );
+}
