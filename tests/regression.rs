@@ -878,3 +878,119 @@ fn running_out_of_memory_is_an_error_not_an_abort() {
     assert!(r.stderr.starts_with("error: out of memory"), "{}", r.stderr);
     assert!(!r.stderr.contains("backtrace"), "{}", r.stderr);
 }
+
+// Issue 8 review, item 2: failures to write the output are not decode
+// failures.
+
+/// Runs `commander ARGS` on `input`, reads the first line of its output and
+/// closes the pipe, as `| head -1` does; returns the exit status and stderr.
+fn close_after_first_line(args: &[&str], input: &[u8]) -> (i32, String) {
+    use std::io::{BufRead, Read};
+    use std::process::Stdio;
+    let mut child = commander()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty(), "{args:?} printed nothing");
+    // The reader is dropped here: the pipe is closed.
+    let status = child.wait().unwrap();
+    let _ = writer.join();
+    (status.code().unwrap_or(-1), errors.join().unwrap())
+}
+
+/// `commander decode ... | head -1` on a message whose output is over
+/// 1 MiB (written out as it is made) ends quietly with status 0, as the
+/// README says; it said "cannot decode the input ... caused by: Broken
+/// pipe" with status 1.
+#[test]
+fn closing_the_output_early_in_a_large_message_ends_quietly() {
+    let repeated = [0x08, 0x01].repeat(400_000);
+    for format in ["text", "table", "json"] {
+        let args = ["decode", "--raw", "-i", "binary", "-o", format];
+        let (code, stderr) = close_after_first_line(&args, &repeated);
+        assert_eq!((code, stderr.as_str()), (0, ""), "-o {format}");
+    }
+    // With a schema: 100,000 tires of a telemetry message.
+    // tires (20) { kpa (2): 1.0 }
+    let tire = [0x15, 0, 0, 0x80, 0x3f];
+    let mut tires = Vec::new();
+    for _ in 0..100_000 {
+        tires.extend_from_slice(&[0xa2, 0x01, tire.len() as u8]);
+        tires.extend_from_slice(&tire);
+    }
+    for format in ["text", "table"] {
+        let args = [
+            "decode",
+            "-m",
+            "VehicleTelemetryMessage",
+            "-i",
+            "binary",
+            "-o",
+            format,
+        ];
+        let (code, stderr) = close_after_first_line(&args, &tires);
+        assert_eq!((code, stderr.as_str()), (0, ""), "-o {format}");
+    }
+}
+
+/// Any other failure to write is `error: cannot write output`, status 1,
+/// never a message that did not decode.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_an_error_writing_the_output() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let large = [0x08, 0x01].repeat(400_000);
+    let cases: [(&[&str], &[u8]); 4] = [
+        (&["decode", "--raw", "-i", "binary", "-o", "text"], &large),
+        (&["decode", "--raw", "-i", "binary"], b"\x08\x01"),
+        (&["encode", "-m", "CommandMessage", "--json", "{}"], b""),
+        (&["list"], b""),
+    ];
+    for (args, input) in cases {
+        use std::process::Stdio;
+        let mut child = commander()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(full())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write output\n  caused by: No space left"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("decode"), "{args:?}: {stderr}");
+    }
+}
