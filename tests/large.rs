@@ -298,3 +298,162 @@ fn large_json_values_keep_null_in_value_and_null_value_fields() {
         &text[text.len() - 30..]
     );
 }
+
+/// A proto2 schema with what the field-at-a-time table must show as the
+/// decoded one does: required fields (message ones too), an empty packed
+/// run, repeated well-known types, bytes that parse as a message, maps,
+/// an extension numbered between fields.
+const SHAPES_PROTO: &str = r#"syntax = "proto2";
+import "google/protobuf/struct.proto";
+import "google/protobuf/timestamp.proto";
+message D {
+  required int32 id = 1;
+  repeated int32 vals = 2 [packed = true];
+  optional bytes blob = 3;
+  repeated google.protobuf.Value vs = 4;
+  optional string s = 5;
+  optional Inner inner = 6;
+  required Inner need = 7;
+  repeated Inner inners = 8;
+  optional google.protobuf.Timestamp at = 9;
+  repeated bytes blobs = 10;
+  map<string, int32> m = 11;
+  repeated google.protobuf.Timestamp ats = 12;
+  extensions 100 to 200;
+  required string last = 300;
+}
+message Inner {
+  optional int32 a = 1;
+  repeated google.protobuf.Timestamp ts = 2;
+  optional bytes b = 3;
+}
+extend D { optional int32 ext = 150; }
+"#;
+
+/// Field `number`, length-delimited, holding `body`.
+fn len_field(number: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    wire::write_key(&mut out, number, wire::WireType::Len);
+    wire::write_varint(&mut out, body.len() as u64);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Issue 8 review, item 5: the table of a message read a field at a time
+/// is the decoded message's table: an empty packed run shows nothing (it
+/// showed `[]`), a repeated well-known type is one row of values (it was a
+/// row per element), bytes that parse as a message say so (and --bytes-as
+/// shows them), missing required fields come in field-number order (they
+/// came last), extensions after the fields, message types say `required`.
+#[test]
+fn large_messages_in_tables_show_what_the_decoded_path_shows() {
+    use commander::render::BytesAs;
+    let dir = support::TempDir::new("shapes");
+    let proto = dir.path("d.proto");
+    std::fs::write(&proto, SHAPES_PROTO).unwrap();
+    let schema = Schema::load(std::slice::from_ref(&proto), std::slice::from_ref(&dir.0)).unwrap();
+    let desc = schema.message("D").unwrap();
+    let inner_desc = schema.message("Inner").unwrap();
+    let big = len_field(5, &vec![b'x'; 2 * SPLIT]);
+    let ts = len_field(2, &[0x08, 0x96, 0x01]); // Inner.ts { seconds: 150 }
+    let inner = [vec![0x08, 0x07], ts.clone(), len_field(3, &[0x08, 0x01])].concat();
+    let value = len_field(4, &len_field(3, b"abc")); // vs { string_value: "abc" }
+    let messages: Vec<Vec<u8>> = vec![
+        // The reviewer's case: 12 00, bytes 08 01, vs ["abc"], a large s.
+        [
+            len_field(2, &[]),
+            len_field(3, &[0x08, 0x01]),
+            value.clone(),
+            big.clone(),
+        ]
+        .concat(),
+        // Everything, id and need and last present, the extension too.
+        [
+            vec![0x08, 0x2a],
+            len_field(2, &[1, 2, 3]),
+            len_field(2, &[]),
+            len_field(3, &[0x08, 0x01]),
+            value.clone(),
+            value.clone(),
+            big.clone(),
+            len_field(6, &inner),
+            len_field(7, &[]),
+            len_field(8, &inner),
+            len_field(8, &[]),
+            len_field(9, &[0x08, 0x01]),
+            len_field(10, &[0x08, 0x01]),
+            len_field(10, b"zz"),
+            len_field(11, &[0x0a, 0x01, b'a', 0x10, 0x01]),
+            len_field(11, &[0x0a, 0x01, b'b', 0x10, 0x02]),
+            len_field(12, &[0x08, 0x01]),
+            len_field(12, &[0x08, 0x02]),
+            vec![0xb0, 0x09, 0x05], // ext (150): 5
+            len_field(300, b"end"),
+            vec![0xf8, 0x3e, 0x01], // unknown field 1007
+        ]
+        .concat(),
+        // Required fields missing between and after present ones, the
+        // extension before a missing one.
+        [
+            len_field(2, &[]),
+            big.clone(),
+            len_field(6, &inner),
+            vec![0xb0, 0x09, 0x05],
+        ]
+        .concat(),
+    ];
+    let carried = BytesAs::new(vec![("blob".to_owned(), inner_desc.clone())], Some(&desc))
+        .unwrap()
+        .leak();
+    for (i, bytes) in messages.iter().enumerate() {
+        let opened = Msg::open(&desc, bytes, 0).expect("opens");
+        assert!(matches!(opened, Msg::Split(_)), "message {i} is split");
+        let whole =
+            || Msg::Decoded(DynamicMessage::decode(desc.clone(), bytes.as_slice()).unwrap());
+        for bytes_as in [None, Some(carried)] {
+            for width in [None, Some(100)] {
+                let opts = TableOptions {
+                    width,
+                    bytes_as,
+                    ..TableOptions::default()
+                };
+                let split = table_with(Msg::open(&desc, bytes, 0).unwrap(), opts);
+                assert_eq!(
+                    split,
+                    table_with(whole(), opts),
+                    "message {i}, --bytes-as {}, width {width:?}",
+                    bytes_as.is_some()
+                );
+            }
+        }
+        assert_eq!(text_of(&opened), text_of(&whole()), "message {i}: text");
+    }
+    // As a user sees it: the reviewer's two files, one canonical (read a
+    // field at a time), one not (decoded whole), give the same table.
+    let split_bin = dir.path("split.bin");
+    std::fs::write(&split_bin, &messages[0]).unwrap();
+    let whole_bin = dir.path("whole.bin");
+    // The large string first: out of number order, so decoded whole.
+    let mut reordered = big.clone();
+    reordered.extend_from_slice(&messages[0][..messages[0].len() - big.len()]);
+    std::fs::write(&whole_bin, &reordered).unwrap();
+    let table = |file: &std::path::Path| {
+        let p = proto.to_str().unwrap();
+        let args = ["decode", "-s", p, "-m", "D", "-i", "binary", "--file"];
+        let mut args = args.to_vec();
+        args.push(file.to_str().unwrap());
+        support::run(&args).ok().to_owned()
+    };
+    assert_eq!(table(&split_bin), table(&whole_bin));
+}
+
+fn table_with(msg: Msg<'_>, opts: TableOptions) -> String {
+    let mut out = String::new();
+    write_msg_table(msg, opts, &mut |l| {
+        out.push_str(l);
+        out.push('\n');
+        Ok(())
+    })
+    .unwrap();
+    out
+}

@@ -316,6 +316,22 @@ fn wire_type_fits(field: &FieldDescriptor, wt: WireType) -> bool {
 }
 
 impl Group<'_> {
+    /// The numbers of the fields the group holds (an extension's too).
+    pub fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        let (one, decoded) = match self {
+            Group::Messages { field, .. } | Group::Scalars { field, .. } => {
+                (Some(field.number()), None)
+            }
+            Group::Decoded(m) => (None, Some(m)),
+        };
+        let decoded = decoded.into_iter().flat_map(|m| {
+            m.fields()
+                .map(|(f, _)| f.number())
+                .chain(m.extensions().map(|(e, _)| e.number()))
+        });
+        one.into_iter().chain(decoded)
+    }
+
     /// Calls `f` with each value of a scalar group, in order (packed runs
     /// and single values alike); clears `ok` if one does not decode.
     pub fn for_each_scalar(&self, f: &mut dyn FnMut(Value), ok: &mut bool) {

@@ -297,107 +297,181 @@ impl Source for OwnedRows<'_> {
             Msg::Decoded(m) => return message_rows(m, self.opts, self.depth, &self.path, row),
             Msg::Split(s) => s,
         };
-        let (opts, depth) = (self.opts, self.depth);
+        // The rows come as the decoded path gives them: fields in number
+        // order, each required field that is missing in its place, then
+        // extensions, then unknown fields.
+        let present: Vec<u32> = split.groups.iter().flat_map(Group::numbers).collect();
+        let mut missing = split
+            .desc
+            .fields()
+            .filter(|f| f.cardinality() == Cardinality::Required && !present.contains(&f.number()))
+            .peekable();
         let mut rows = 0;
-        let mut seen: Vec<u32> = Vec::new();
+        let mut extensions = Vec::new();
         for group in &split.groups {
-            match group {
-                Group::Messages { field, items } => {
-                    seen.push(field.number());
-                    let Kind::Message(desc) = field.kind() else {
-                        continue;
-                    };
-                    let kind = field.kind();
-                    for (i, item) in items.iter().enumerate() {
-                        let inner = Msg::open(&desc, item, split.depth + 1)
-                            .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
-                        let name = if field.is_list() {
-                            format!("{}[{i}]", field.name())
-                        } else {
-                            field.name().to_owned()
-                        };
-                        let value = match inner {
-                            Msg::Decoded(m)
-                                if depth + 1 >= MAX_TABLE_DEPTH || is_inline_message(&kind) =>
-                            {
-                                Cell::Text(display_value(&kind, &Value::Message(m), false, depth))
-                            }
-                            inner => Cell::Nested(Box::new(OwnedRows {
-                                msg: inner,
-                                opts,
-                                depth: depth + 1,
-                                path: bytes_as::join(&self.path, field.name()),
-                            })),
-                        };
-                        row(vec![
-                            Cell::Text(field.number().to_string()),
-                            Cell::Text(name),
-                            Cell::Text(kind_name(&kind)),
-                            value,
-                        ])?;
-                        rows += 1;
-                    }
-                }
-                Group::Scalars { field, .. } => {
-                    seen.push(field.number());
-                    let kind = field.kind();
-                    let mut values = Vec::new();
-                    let mut ok = true;
-                    if matches!(kind, Kind::Bytes) {
-                        // Borrowed, and shown capped: never copied whole.
-                        group.for_each_bytes(
-                            &mut |b| {
-                                if field.is_list() || field.supports_presence() || !b.is_empty() {
-                                    values.push(display_bytes(b, CELL_BYTES));
-                                }
-                            },
-                            &mut ok,
-                        );
-                    } else {
-                        group.for_each_scalar(
-                            &mut |v| {
-                                if large::shown(field, &v) {
-                                    values.push(display_value(&kind, &v, false, depth));
-                                }
-                            },
-                            &mut ok,
-                        );
-                    }
-                    if values.is_empty() && !field.is_list() {
-                        continue;
-                    }
-                    let (ty, text) = if field.is_list() {
-                        (format!("repeated {}", kind_name(&kind)), list_text(&values))
-                    } else {
-                        (scalar_type(field), values.pop().unwrap_or_default())
-                    };
-                    row(vec![
-                        Cell::Text(field.number().to_string()),
-                        Cell::Text(field.name().to_owned()),
-                        Cell::Text(ty),
-                        Cell::Text(text),
-                    ])?;
-                    rows += 1;
-                }
-                Group::Decoded(m) => {
-                    seen.extend(m.fields().map(|(f, _)| f.number()));
-                    rows += present_rows(m, opts, depth, &self.path, false, row)?;
+            if let Group::Decoded(m) = group {
+                if m.extensions().next().is_some() {
+                    extensions.push(m);
+                    continue;
                 }
             }
-        }
-        for field in split.desc.fields() {
-            if field.cardinality() == Cardinality::Required && !seen.contains(&field.number()) {
+            let number = group.numbers().next().unwrap_or(u32::MAX);
+            while let Some(field) = missing.next_if(|f| f.number() < number) {
                 row(missing_row(&field))?;
                 rows += 1;
             }
+            rows += self.group_rows(split, group, row)?;
+        }
+        for field in missing {
+            row(missing_row(&field))?;
+            rows += 1;
+        }
+        for m in extensions {
+            rows += present_rows(m, self.opts, self.depth, &self.path, false, row)?;
         }
         for unknown in &split.unknown {
-            rows += unknown_rows(unknown, opts, depth, row)?;
+            rows += unknown_rows(unknown, self.opts, self.depth, row)?;
         }
         if rows == 0 {
             no_fields(row)?;
         }
         Ok(())
+    }
+}
+
+impl<'a> OwnedRows<'a> {
+    /// The rows of one field of a message read a field at a time, as
+    /// [`field_rows`] shows the field decoded; returns how many.
+    fn group_rows<'s>(
+        &'s self,
+        split: &'s large::Split<'a>,
+        group: &'s Group<'a>,
+        row: RowFn<'_, 's>,
+    ) -> io::Result<usize> {
+        let (opts, depth) = (self.opts, self.depth);
+        match group {
+            Group::Messages { field, items } => {
+                let Kind::Message(desc) = field.kind() else {
+                    return Ok(0);
+                };
+                let kind = field.kind();
+                let open = |item: &'a [u8]| {
+                    Msg::open(&desc, item, split.depth + 1)
+                        .ok_or_else(|| io::Error::other("a sub-message changed while shown"))
+                };
+                if field.is_list() && is_inline_message(&kind) {
+                    // Well-known types: one row of their values.
+                    let mut values = Vec::with_capacity(items.len());
+                    for item in items {
+                        let shown = match open(item)? {
+                            Msg::Decoded(m) => {
+                                display_value(&kind, &Value::Message(m), false, depth)
+                            }
+                            Msg::Split(_) => {
+                                return Err(io::Error::other("a well-known type split"));
+                            }
+                        };
+                        values.push(shown);
+                    }
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(format!("repeated {}", kind_name(&kind))),
+                        Cell::Text(list_text(&values)),
+                    ])?;
+                    return Ok(1);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let inner = open(item)?;
+                    let (name, ty) = if field.is_list() {
+                        (format!("{}[{i}]", field.name()), kind_name(&kind))
+                    } else {
+                        (field.name().to_owned(), scalar_type(field))
+                    };
+                    let value = match inner {
+                        Msg::Decoded(m)
+                            if depth + 1 >= MAX_TABLE_DEPTH || is_inline_message(&kind) =>
+                        {
+                            let m = Value::Message(m);
+                            Cell::Text(display_value(&kind, &m, opts.emit_defaults, depth))
+                        }
+                        inner => Cell::Nested(Box::new(OwnedRows {
+                            msg: inner,
+                            opts,
+                            depth: depth + 1,
+                            path: bytes_as::join(&self.path, field.name()),
+                        })),
+                    };
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(name),
+                        Cell::Text(ty),
+                        value,
+                    ])?;
+                }
+                Ok(items.len())
+            }
+            Group::Scalars { field, .. } => {
+                let kind = field.kind();
+                let mut ok = true;
+                if matches!(kind, Kind::Bytes) && !field.is_list() {
+                    // Borrowed, never copied; the carried message or the
+                    // hint that there may be one, as decoded.
+                    let mut value = None;
+                    group.for_each_bytes(&mut |b| value = Some(b), &mut ok);
+                    let Some(b) = value.filter(|b| field.supports_presence() || !b.is_empty())
+                    else {
+                        return Ok(0);
+                    };
+                    let path = bytes_as::join(&self.path, field.name());
+                    let ty = match opts.bytes_as.and_then(|ba| ba.lookup(&path)) {
+                        Some(inner) => format!("bytes as {}", inner.name()),
+                        None => scalar_type(field),
+                    };
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(ty),
+                        bytes_cell(b, opts, depth, &path),
+                    ])?;
+                    return Ok(1);
+                }
+                let mut values = Vec::new();
+                if matches!(kind, Kind::Bytes) {
+                    // Shown capped: never copied whole.
+                    group.for_each_bytes(
+                        &mut |b| values.push(display_bytes(b, CELL_BYTES)),
+                        &mut ok,
+                    );
+                } else {
+                    group.for_each_scalar(
+                        &mut |v| {
+                            if large::shown(field, &v) {
+                                values.push(display_value(&kind, &v, false, depth));
+                            }
+                        },
+                        &mut ok,
+                    );
+                }
+                // An empty packed run holds no value: nothing to show.
+                if values.is_empty() {
+                    return Ok(0);
+                }
+                let (ty, text) = if field.is_list() {
+                    (format!("repeated {}", kind_name(&kind)), list_text(&values))
+                } else {
+                    (scalar_type(field), values.pop().unwrap_or_default())
+                };
+                row(vec![
+                    Cell::Text(field.number().to_string()),
+                    Cell::Text(field.name().to_owned()),
+                    Cell::Text(ty),
+                    Cell::Text(text),
+                ])?;
+                Ok(1)
+            }
+            Group::Decoded(m) => present_rows(m, opts, depth, &self.path, false, row),
+        }
     }
 }
 
