@@ -994,3 +994,42 @@ fn a_full_disk_is_an_error_writing_the_output() {
         assert!(!stderr.contains("decode"), "{args:?}: {stderr}");
     }
 }
+
+// Issue 8 review, item 4: readings without a schema are capped.
+
+/// A packed reading lists the values of the bytes whose hex is shown (the
+/// first 128), then how many more there are, and is wrapped to the hex's
+/// width: the table of a 10 MB array was 57 MB, every row padded to a
+/// reading of ten million values; a 3 MB array's table is now under 4 KB.
+/// The `# packed ...?` comment of text output is capped the same way (the
+/// bytes themselves are all shown, as protoc shows them).
+#[test]
+fn raw_readings_are_capped_like_the_hex_above_them() {
+    let mut varints = vec![0x08, 0x07, 0x12, 0xc0, 0x8d, 0xb7, 0x01]; // 2: 3,000,000 bytes
+    varints.extend_from_slice(&[5; 3_000_000]);
+    varints.extend_from_slice(b"\x18\x01\x22\x05hello");
+    let mut doubles = vec![0x0a, 0x80, 0xe2, 0x09]; // 20,000 × 8 bytes
+    for i in 0..20_000 {
+        doubles.extend_from_slice(&(1.5 + f64::from(i)).to_le_bytes());
+    }
+    for (input, more, last_shown) in [
+        (&varints, "… (2999872 more)])", "5, 5, "),
+        (&doubles, "… (19984 more)])", "16.5, "),
+    ] {
+        let r = run_with(&["decode", "--raw", "-i", "binary"], input);
+        let table = r.ok();
+        assert!(table.len() < 4_000, "{} bytes of table", table.len());
+        for line in table.lines() {
+            assert!(line.chars().count() <= 90, "too wide: {line}");
+        }
+        assert!(table.contains(more), "{table}");
+        assert!(table.contains(last_shown), "{table}");
+        let r = run_with(&["decode", "--raw", "-i", "binary", "-o", "text"], input);
+        let text = r.ok();
+        let comment = text.lines().find(|l| l.contains("  # packed")).unwrap();
+        let comment = &comment[comment.find("  # packed").unwrap()..];
+        assert!(comment.len() < 1_000, "{} bytes of comment", comment.len());
+        assert!(comment.ends_with(more.trim_end_matches(')')), "{comment}");
+        assert!(text.len() < input.len() * 4 + 1_000);
+    }
+}

@@ -748,6 +748,29 @@ fn wrap_lines(text: &str) -> String {
     out
 }
 
+/// Breaks `text` after `, ` so that its lines are no wider than `width`
+/// where it can (a single item wider than that stays whole).
+fn wrap_after_commas(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    let mut line = 0;
+    for (i, item) in text.split(", ").enumerate() {
+        let item_width = grid::text_width(item);
+        if i > 0 {
+            // Room for the item and the comma that may follow it.
+            if line + 2 + item_width + 1 > width {
+                out.push_str(",\n ");
+                line = 1;
+            } else {
+                out.push_str(", ");
+                line += 2;
+            }
+        }
+        out.push_str(item);
+        line += item_width;
+    }
+    out
+}
+
 /// Strings as they are, with control characters escaped so rows stay rows,
 /// cut after [`CELL_CHARS`] characters.
 fn display_string(s: &str) -> String {
@@ -965,8 +988,10 @@ fn raw_display(v: RawValue<'_>, opts: TableOptions, depth: usize) -> String {
             }
             LenReading::Bytes => {
                 let mut s = display_bytes(data, CELL_BYTES);
-                if let Some(p) = raw::packed_reading(data, guess) {
-                    s.push_str(&format!("\n({p})"));
+                // The values of the bytes shown, no wider than their hex.
+                if let Some(p) = raw::packed_reading(data, guess, CELL_BYTES) {
+                    s.push('\n');
+                    s.push_str(&wrap_after_commas(&format!("({p})"), HEX_LINE_BYTES * 2));
                 }
                 s
             }

@@ -404,6 +404,12 @@ pub fn scalar(kind: &Kind, value: &Value) -> String {
 /// ASCII as three-digit octal.
 pub fn c_escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
+    c_escape_into(bytes, &mut out);
+    out
+}
+
+/// [`c_escape`], appending to `out`.
+pub fn c_escape_into(bytes: &[u8], out: &mut String) {
     for &b in bytes {
         match b {
             b'\n' => out.push_str("\\n"),
@@ -418,7 +424,6 @@ pub fn c_escape(bytes: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 /// protobuf's `SimpleFtoa`: `%.6g`, or `%.9g` when that does not read back.
