@@ -1033,3 +1033,85 @@ fn raw_readings_are_capped_like_the_hex_above_them() {
         assert!(text.len() < input.len() * 4 + 1_000);
     }
 }
+
+// Issue 8 review, item 3: messages over 64 KiB read a field at a time.
+
+/// Field `number`, length-delimited, holding `body`.
+fn len_field(number: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut out);
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Nesting is counted from the top of a large message, as a decode of the
+/// whole counts it: map values, unknown groups and extensions 41 levels
+/// below 60 levels of messages over 64 KiB are refused with the error the
+/// whole message gets (they were decoded on their own, from level 0, and
+/// shown 101 levels deep), and 40 levels below are shown.
+#[test]
+fn large_messages_nested_too_deep_are_refused_as_when_decoded_whole() {
+    let dir = TempDir::new("deep");
+    let proto = dir.path("n.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto2\";\nmessage N {\n  repeated N kids = 1;\n  map<int32, N> m = 2;\n  \
+         optional string s = 3;\n  extensions 100 to 200;\n}\nextend N { repeated N ext = 100; }\n",
+    )
+    .unwrap();
+    let pad = len_field(3, &[b'x'; 70_000]);
+    let below = |shape: &str, levels: usize| -> Vec<u8> {
+        let mut b = Vec::new();
+        for _ in 0..levels {
+            b = match shape {
+                // m { key: 1 value { ... } }
+                "map" => len_field(2, &[&[0x08, 0x01][..], &len_field(2, &b)].concat()),
+                // Unknown field 50, a group.
+                "group" => [&[0x93, 0x03][..], &b, &[0x94, 0x03]].concat(),
+                _ => len_field(100, &b),
+            };
+        }
+        b
+    };
+    for shape in ["map", "group", "extension"] {
+        for (levels, refused) in [(40, false), (41, true)] {
+            // The map's field number is below the string's: canonical order.
+            let mut message = match shape {
+                "map" => [below(shape, levels), pad.clone()].concat(),
+                _ => [pad.clone(), below(shape, levels)].concat(),
+            };
+            for _ in 0..60 {
+                message = len_field(1, &message);
+            }
+            // The same levels, then a second run of `kids`: out of order,
+            // so decoded whole.
+            let whole = [&message[..], &[0x1a, 0x01, b'z', 0x0a, 0x00]].concat();
+            message.extend_from_slice(&[0x1a, 0x01, b'z']);
+            let args = [
+                "decode",
+                "-s",
+                proto.to_str().unwrap(),
+                "-m",
+                "N",
+                "-i",
+                "binary",
+            ];
+            let split = run_with(&args, &message);
+            let whole = run_with(&args, &whole);
+            if !refused {
+                assert!(split.ok().contains("kids[0]"), "{shape} {levels}");
+                whole.ok();
+                continue;
+            }
+            let err = split.fails_with(1);
+            assert!(split.stdout.is_empty(), "{shape}: {}", split.stdout);
+            assert!(
+                err.starts_with("error: cannot decode the input as N"),
+                "{err}"
+            );
+            assert!(err.contains("recursion limit"), "{shape}: {err}");
+            assert_eq!(err, whole.fails_with(1), "{shape}");
+        }
+    }
+}

@@ -123,7 +123,13 @@ fn err(offset: usize, message: impl Into<String>) -> RawError {
 /// Checks that `buf` parses as a message of unknown type (its own level and
 /// its groups; length-delimited values are whatever they hold).
 pub fn check(buf: &[u8]) -> Result<(), RawError> {
-    Fields::new(buf).try_for_each(|f| f.map(drop))
+    check_at(buf, 0)
+}
+
+/// [`check`] for fields of a message at nesting `depth`: groups may nest
+/// [`MAX_DEPTH`] levels counting those above, as in a decode with a schema.
+pub fn check_at(buf: &[u8], depth: usize) -> Result<(), RawError> {
+    Fields::at_depth(buf, depth).try_for_each(|f| f.map(drop))
 }
 
 /// The fields of a message, read one at a time; after an error, nothing.

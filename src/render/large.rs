@@ -66,6 +66,14 @@ impl<'a> Msg<'a> {
         Msg::open_as(desc, bytes, depth, false)
     }
 
+    /// Opens a sub-message of a message opened with [`Msg::open`], which
+    /// checked its bytes: only its own level is read again. (Opening each
+    /// level with [`Msg::open`] read every level below it again, for each
+    /// level above: time went with the square of the depth.)
+    pub fn reopen(desc: &MessageDescriptor, bytes: &'a [u8], depth: usize) -> Option<Msg<'a>> {
+        Msg::read(desc, bytes, depth, false, false)
+    }
+
     /// [`Msg::open`]; `whole` decodes it whole whatever its size (to show
     /// fields that are absent at their defaults).
     pub fn open_as(
@@ -74,10 +82,22 @@ impl<'a> Msg<'a> {
         depth: usize,
         whole: bool,
     ) -> Option<Msg<'a>> {
+        Msg::read(desc, bytes, depth, whole, true)
+    }
+
+    /// Opens `bytes`; with `check`, every sub-message is opened too (and
+    /// dropped) to check it.
+    fn read(
+        desc: &MessageDescriptor,
+        bytes: &'a [u8],
+        depth: usize,
+        whole: bool,
+        check: bool,
+    ) -> Option<Msg<'a>> {
         if whole || bytes.len() <= SPLIT || depth >= MAX_DEPTH || !splittable(desc) {
             return decode(desc, bytes, depth).ok().map(Msg::Decoded);
         }
-        match split(desc, bytes, depth).ok()? {
+        match split(desc, bytes, depth, check).ok()? {
             Some(s) => Some(Msg::Split(s)),
             None => decode(desc, bytes, depth).ok().map(Msg::Decoded),
         }
@@ -97,6 +117,8 @@ fn splittable(desc: &MessageDescriptor) -> bool {
     !desc.full_name().starts_with("google.protobuf.")
 }
 
+/// Decodes `bytes` found at nesting `depth`: nothing in them may go deeper
+/// than a decode of the whole message allows.
 fn decode(desc: &MessageDescriptor, bytes: &[u8], depth: usize) -> Result<DynamicMessage, ()> {
     let msg = DynamicMessage::decode(desc.clone(), bytes).map_err(drop)?;
     wire::check_nesting_from(&msg, depth).map_err(drop)?;
@@ -133,11 +155,13 @@ fn read_field<'a>(buf: &'a [u8], pos: &mut usize) -> Option<WireField<'a>> {
 }
 
 /// Reads a large message's top level; `Ok(None)` when it is not canonical
-/// (then it is decoded whole).
+/// (then it is decoded whole). With `check_items`, each occurrence of a
+/// message field is checked to open too.
 fn split<'a>(
     desc: &MessageDescriptor,
     bytes: &'a [u8],
     depth: usize,
+    check_items: bool,
 ) -> Result<Option<Split<'a>>, ()> {
     let mut s = Split {
         desc: desc.clone(),
@@ -159,7 +183,7 @@ fn split<'a>(
         };
         let slice = &bytes[start..end];
         if field.is_map() {
-            let Some(decoded) = decode_map(desc, &field, slice)? else {
+            let Some(decoded) = decode_map(desc, &field, slice, depth)? else {
                 return Ok(false);
             };
             s.groups.push(Group::Decoded(decoded));
@@ -216,7 +240,8 @@ fn split<'a>(
                 s.groups.push(Group::Decoded(m));
                 pos = end;
             } else {
-                crate::codec::raw::check(f.whole).map_err(drop)?;
+                // Groups nest as deep as a decode allows from here.
+                crate::codec::raw::check_at(f.whole, depth).map_err(drop)?;
                 s.unknown.push(f.whole);
             }
             continue;
@@ -244,6 +269,9 @@ fn split<'a>(
     }
     // Each message occurrence must open too (checked here, so nothing is
     // printed before a failure is found).
+    if !check_items {
+        return Ok(Some(s));
+    }
     for g in &s.groups {
         if let Group::Messages { field, items } = g {
             let Kind::Message(m) = field.kind() else {
@@ -278,14 +306,15 @@ fn run_end(bytes: &[u8], mut pos: usize, number: u32) -> Result<usize, ()> {
     Ok(pos)
 }
 
-/// A map's entries decoded on their own; `None` when the keys are not in
-/// ascending order (duplicates: the last wins).
+/// A map's entries (at nesting `depth`) decoded on their own; `None` when
+/// the keys are not in ascending order (duplicates: the last wins).
 fn decode_map(
     desc: &MessageDescriptor,
     field: &FieldDescriptor,
     slice: &[u8],
+    depth: usize,
 ) -> Result<Option<DynamicMessage>, ()> {
-    let m = DynamicMessage::decode(desc.clone(), slice).map_err(drop)?;
+    let m = decode(desc, slice, depth)?;
     let mut pos = 0;
     let mut previous: Option<MapKey> = None;
     let Kind::Message(entry) = field.kind() else {

@@ -147,8 +147,10 @@ impl Source for MessageRows<'_> {
         message_rows(self.msg, self.opts, self.depth, &self.path, row)
     }
 
-    fn text(&self) -> Option<String> {
-        Some(crate::render::text::to_text(self.msg))
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
+        Some(Box::new(grid::TextLines(crate::render::text::to_text(
+            self.msg,
+        ))))
     }
 }
 
@@ -279,17 +281,11 @@ impl Source for OwnedRows<'_> {
         &["#", "field", "type", "value"]
     }
 
-    fn text(&self) -> Option<String> {
-        let mut out = String::new();
-        let mut text = String::new();
-        let opts = crate::render::text::TextOptions::default();
-        crate::render::text::write_msg(&self.msg, 0, &opts, &mut text, &mut |t| {
-            out.push_str(t);
-            t.clear();
-            Ok(())
-        })
-        .ok()?;
-        Some(out)
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
+        Some(Box::new(MsgText {
+            msg: &self.msg,
+            break_at: None,
+        }))
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
@@ -356,7 +352,7 @@ impl<'a> OwnedRows<'a> {
                 };
                 let kind = field.kind();
                 let open = |item: &'a [u8]| {
-                    Msg::open(&desc, item, split.depth + 1)
+                    Msg::reopen(&desc, item, split.depth + 1)
                         .ok_or_else(|| io::Error::other("a sub-message changed while shown"))
                 };
                 if field.is_list() && is_inline_message(&kind) {
@@ -394,6 +390,10 @@ impl<'a> OwnedRows<'a> {
                         {
                             let m = Value::Message(m);
                             Cell::Text(display_value(&kind, &m, opts.emit_defaults, depth))
+                        }
+                        // Text past the depth tables go to, as decoded.
+                        inner if depth + 1 >= MAX_TABLE_DEPTH => {
+                            Cell::Lines(Box::new(DeepText(inner)))
                         }
                         inner => Cell::Nested(Box::new(OwnedRows {
                             msg: inner,
@@ -540,7 +540,83 @@ fn detach<'s>(cell: Cell<'_>) -> Cell<'s> {
                 .trim_end_matches('\n')
                 .to_owned(),
         ),
+        Cell::Lines(lines) => {
+            let mut text = String::new();
+            let _ = lines.lines(&mut |l| {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(l);
+                Ok(())
+            });
+            Cell::Text(text)
+        }
     }
+}
+
+/// The text format of a message (decoded, or read a field at a time) a line
+/// at a time, as [`crate::render::text::write_msg`] makes it; with
+/// `break_at`, lines longer than that many characters are broken (as
+/// [`wrap_lines`] breaks them).
+struct MsgText<'r, 'a> {
+    msg: &'r Msg<'a>,
+    break_at: Option<usize>,
+}
+
+impl grid::Lines for MsgText<'_, '_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let mut put = |l: &str| match self.break_at {
+            Some(n) => break_line(l, n, line),
+            None => line(l),
+        };
+        // The start of a line whose end is still to come.
+        let mut pending = String::new();
+        let mut text = String::new();
+        let opts = crate::render::text::TextOptions::default();
+        crate::render::text::write_msg(self.msg, 0, &opts, &mut text, &mut |t| {
+            let mut start = 0;
+            for (end, _) in t.match_indices('\n') {
+                if pending.is_empty() {
+                    put(&t[start..end])?;
+                } else {
+                    pending.push_str(&t[start..end]);
+                    put(&pending)?;
+                    pending.clear();
+                }
+                start = end + 1;
+            }
+            pending.push_str(&t[start..]);
+            t.clear();
+            Ok(())
+        })?;
+        if !pending.is_empty() {
+            put(&pending)?;
+        }
+        Ok(())
+    }
+}
+
+/// A message shown as text in a cell (nested too deep for a table).
+struct DeepText<'a>(Msg<'a>);
+
+impl grid::Lines for DeepText<'_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let text = MsgText {
+            msg: &self.0,
+            break_at: Some(CELL_LINE),
+        };
+        text.lines(line)
+    }
+}
+
+/// `l` in pieces of `n` characters (the last one shorter).
+fn break_line(l: &str, n: usize, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+    let mut rest = l;
+    while let Some((at, _)) = rest.char_indices().nth(n) {
+        line(&rest[..at])?;
+        rest = &rest[at..];
+    }
+    line(rest)
 }
 
 /// The rows of one field; returns how many.
@@ -882,14 +958,14 @@ impl Source for RawRows<'_> {
         &["#", "wire", "value"]
     }
 
-    fn text(&self) -> Option<String> {
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
         let opts = raw::TextOptions {
             guess: self.opts.guess,
             cap: Some(CELL_BYTES),
         };
         let mut out = String::new();
         raw::append_text(self.buf, 0, self.depth, &opts, &mut out);
-        Some(out)
+        Some(Box::new(grid::TextLines(out)))
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {

@@ -157,7 +157,7 @@ fn write_msg_at(
                 let name = text_name(field);
                 let inner_path = bytes_as::join(path, field.name());
                 for item in items {
-                    let inner = Msg::open(&desc, item, split.depth + 1)
+                    let inner = Msg::reopen(&desc, item, split.depth + 1)
                         .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
                     pad(out, indent);
                     let _ = writeln!(out, "{name} {{");
