@@ -294,14 +294,10 @@ impl Source for OwnedRows<'_> {
             Msg::Split(s) => s,
         };
         // The rows come as the decoded path gives them: fields in number
-        // order, each required field that is missing in its place, then
-        // extensions, then unknown fields.
-        let present: Vec<u32> = split.groups.iter().flat_map(Group::numbers).collect();
-        let mut missing = split
-            .desc
-            .fields()
-            .filter(|f| f.cardinality() == Cardinality::Required && !present.contains(&f.number()))
-            .peekable();
+        // order, each required field that is missing in its place (and,
+        // with --emit-defaults, each field without presence that is absent
+        // at its default), then extensions, then unknown fields.
+        let mut absent = split.absent().peekable();
         let mut rows = 0;
         let mut extensions = Vec::new();
         for group in &split.groups {
@@ -312,15 +308,13 @@ impl Source for OwnedRows<'_> {
                 }
             }
             let number = group.numbers().next().unwrap_or(u32::MAX);
-            while let Some(field) = missing.next_if(|f| f.number() < number) {
-                row(missing_row(&field))?;
-                rows += 1;
+            while let Some(field) = absent.next_if(|f| f.number() < number) {
+                rows += self.absent_rows(&field, row)?;
             }
             rows += self.group_rows(split, group, row)?;
         }
-        for field in missing {
-            row(missing_row(&field))?;
-            rows += 1;
+        for field in absent {
+            rows += self.absent_rows(&field, row)?;
         }
         for m in extensions {
             rows += present_rows(m, self.opts, self.depth, &self.path, false, row)?;
@@ -336,6 +330,24 @@ impl Source for OwnedRows<'_> {
 }
 
 impl<'a> OwnedRows<'a> {
+    /// The rows of a field the message does not hold, as the decoded path
+    /// shows it: missing when required, at its default with
+    /// --emit-defaults when it has no presence, else none.
+    fn absent_rows(&self, field: &FieldDescriptor, row: RowFn<'_, '_>) -> io::Result<usize> {
+        if field.cardinality() == Cardinality::Required {
+            row(missing_row(field))?;
+            return Ok(1);
+        }
+        if !self.opts.emit_defaults || field.supports_presence() {
+            return Ok(0);
+        }
+        let value = Value::default_value_for_field(field);
+        let (opts, depth) = (self.opts, self.depth);
+        field_rows(field, &value, opts, depth, &self.path, &mut |cells| {
+            row(cells.into_iter().map(detach).collect())
+        })
+    }
+
     /// The rows of one field of a message read a field at a time, as
     /// [`field_rows`] shows the field decoded; returns how many.
     fn group_rows<'s>(
@@ -418,9 +430,16 @@ impl<'a> OwnedRows<'a> {
                     // Borrowed, never copied; the carried message or the
                     // hint that there may be one, as decoded.
                     let mut value = None;
-                    group.for_each_bytes(&mut |b| value = Some(b), &mut ok);
-                    let Some(b) = value.filter(|b| field.supports_presence() || !b.is_empty())
-                    else {
+                    group.for_each_bytes(
+                        &mut |b| {
+                            value = Some(b);
+                            Ok(())
+                        },
+                        &mut ok,
+                    )?;
+                    let Some(b) = value.filter(|b| {
+                        opts.emit_defaults || field.supports_presence() || !b.is_empty()
+                    }) else {
                         return Ok(0);
                     };
                     let path = bytes_as::join(&self.path, field.name());
@@ -436,36 +455,41 @@ impl<'a> OwnedRows<'a> {
                     ])?;
                     return Ok(1);
                 }
-                let mut values = Vec::new();
-                if matches!(kind, Kind::Bytes) {
-                    // Shown capped: never copied whole.
-                    group.for_each_bytes(
-                        &mut |b| values.push(display_bytes(b, CELL_BYTES)),
-                        &mut ok,
-                    );
-                } else {
-                    group.for_each_scalar(
-                        &mut |v| {
-                            if large::shown(field, &v) {
-                                values.push(display_value(&kind, &v, false, depth));
-                            }
-                        },
-                        &mut ok,
-                    );
+                if field.is_list() {
+                    // An empty packed run holds no value: nothing to show
+                    // (`[]`, the default, with --emit-defaults), as decoded.
+                    if !group.has_values() && !opts.emit_defaults {
+                        return Ok(0);
+                    }
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(format!("repeated {}", kind_name(&kind))),
+                        Cell::Lines(Box::new(ListLines {
+                            group,
+                            field: field.clone(),
+                            depth,
+                        })),
+                    ])?;
+                    return Ok(1);
                 }
-                // An empty packed run holds no value: nothing to show.
-                if values.is_empty() {
+                let mut value = None;
+                group.for_each_scalar(
+                    &mut |v| {
+                        if large::shown(field, &v, opts.emit_defaults) {
+                            value = Some(display_value(&kind, &v, false, depth));
+                        }
+                        Ok(())
+                    },
+                    &mut ok,
+                )?;
+                let Some(text) = value else {
                     return Ok(0);
-                }
-                let (ty, text) = if field.is_list() {
-                    (format!("repeated {}", kind_name(&kind)), list_text(&values))
-                } else {
-                    (scalar_type(field), values.pop().unwrap_or_default())
                 };
                 row(vec![
                     Cell::Text(field.number().to_string()),
                     Cell::Text(field.name().to_owned()),
-                    Cell::Text(ty),
+                    Cell::Text(scalar_type(field)),
                     Cell::Text(text),
                 ])?;
                 Ok(1)
@@ -500,6 +524,71 @@ fn bytes_cell<'s>(b: &'s [u8], opts: TableOptions, depth: usize, path: &str) -> 
         None => {}
     }
     Cell::Text(text)
+}
+
+/// The values of a repeated scalar field read a field at a time, as
+/// [`list_text`] shows them, made a line at a time: ten million values are
+/// never a list of strings in memory.
+struct ListLines<'g, 'a> {
+    group: &'g Group<'a>,
+    field: FieldDescriptor,
+    depth: usize,
+}
+
+impl grid::Lines for ListLines<'_, '_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let kind = self.field.kind();
+        let mut list = ListText {
+            line: String::from("["),
+            count: 0,
+        };
+        let mut ok = true;
+        if matches!(kind, Kind::Bytes) {
+            // Shown capped: never copied whole.
+            self.group.for_each_bytes(
+                &mut |b| list.push(&display_bytes(b, CELL_BYTES), line),
+                &mut ok,
+            )?;
+        } else {
+            self.group.for_each_scalar(
+                &mut |v| list.push(&display_value(&kind, &v, false, self.depth), line),
+                &mut ok,
+            )?;
+        }
+        list.line.push(']');
+        line(&list.line)
+    }
+}
+
+/// [`list_text`] a value at a time: the line being made and how many
+/// values came before.
+struct ListText {
+    line: String,
+    count: usize,
+}
+
+impl ListText {
+    fn push(&mut self, value: &str, out: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        if self.count > 0 {
+            if self.count % ITEMS_PER_LINE == 0 {
+                self.line.push(',');
+                out(&self.line)?;
+                self.line.clear();
+                self.line.push(' ');
+            } else {
+                self.line.push_str(", ");
+            }
+        }
+        let mut parts = value.split('\n');
+        self.line.push_str(parts.next().unwrap_or_default());
+        for part in parts {
+            out(&self.line)?;
+            self.line.clear();
+            self.line.push_str(part);
+        }
+        self.count += 1;
+        Ok(())
+    }
 }
 
 /// A repeated scalar's values, [`ITEMS_PER_LINE`] to a line.
