@@ -878,3 +878,290 @@ fn running_out_of_memory_is_an_error_not_an_abort() {
     assert!(r.stderr.starts_with("error: out of memory"), "{}", r.stderr);
     assert!(!r.stderr.contains("backtrace"), "{}", r.stderr);
 }
+
+// Issue 8 review, item 2: failures to write the output are not decode
+// failures.
+
+/// Runs `commander ARGS` on `input`, reads the first line of its output and
+/// closes the pipe, as `| head -1` does; returns the exit status and stderr.
+fn close_after_first_line(args: &[&str], input: &[u8]) -> (i32, String) {
+    use std::io::{BufRead, Read};
+    use std::process::Stdio;
+    let mut child = commander()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty(), "{args:?} printed nothing");
+    // The reader is dropped here: the pipe is closed.
+    let status = child.wait().unwrap();
+    let _ = writer.join();
+    (status.code().unwrap_or(-1), errors.join().unwrap())
+}
+
+/// `commander decode ... | head -1` on a message whose output is over
+/// 1 MiB (written out as it is made) ends quietly with status 0, as the
+/// README says; it said "cannot decode the input ... caused by: Broken
+/// pipe" with status 1.
+#[test]
+fn closing_the_output_early_in_a_large_message_ends_quietly() {
+    let repeated = [0x08, 0x01].repeat(400_000);
+    for format in ["text", "table", "json"] {
+        let args = ["decode", "--raw", "-i", "binary", "-o", format];
+        let (code, stderr) = close_after_first_line(&args, &repeated);
+        assert_eq!((code, stderr.as_str()), (0, ""), "-o {format}");
+    }
+    // With a schema: 100,000 tires of a telemetry message.
+    // tires (20) { kpa (2): 1.0 }
+    let tire = [0x15, 0, 0, 0x80, 0x3f];
+    let mut tires = Vec::new();
+    for _ in 0..100_000 {
+        tires.extend_from_slice(&[0xa2, 0x01, tire.len() as u8]);
+        tires.extend_from_slice(&tire);
+    }
+    for format in ["text", "table"] {
+        let args = [
+            "decode",
+            "-m",
+            "VehicleTelemetryMessage",
+            "-i",
+            "binary",
+            "-o",
+            format,
+        ];
+        let (code, stderr) = close_after_first_line(&args, &tires);
+        assert_eq!((code, stderr.as_str()), (0, ""), "-o {format}");
+    }
+}
+
+/// Any other failure to write is `error: cannot write output`, status 1,
+/// never a message that did not decode.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_an_error_writing_the_output() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let large = [0x08, 0x01].repeat(400_000);
+    let cases: [(&[&str], &[u8]); 4] = [
+        (&["decode", "--raw", "-i", "binary", "-o", "text"], &large),
+        (&["decode", "--raw", "-i", "binary"], b"\x08\x01"),
+        (&["encode", "-m", "CommandMessage", "--json", "{}"], b""),
+        (&["list"], b""),
+    ];
+    for (args, input) in cases {
+        use std::process::Stdio;
+        let mut child = commander()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(full())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write output\n  caused by: No space left"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("decode"), "{args:?}: {stderr}");
+    }
+}
+
+// Issue 8 review, item 4: readings without a schema are capped.
+
+/// A packed reading lists the values of the bytes whose hex is shown (the
+/// first 128), then how many more there are, and is wrapped to the hex's
+/// width: the table of a 10 MB array was 57 MB, every row padded to a
+/// reading of ten million values; a 3 MB array's table is now under 4 KB.
+/// The `# packed ...?` comment of text output is capped the same way (the
+/// bytes themselves are all shown, as protoc shows them).
+#[test]
+fn raw_readings_are_capped_like_the_hex_above_them() {
+    let mut varints = vec![0x08, 0x07, 0x12, 0xc0, 0x8d, 0xb7, 0x01]; // 2: 3,000,000 bytes
+    varints.extend_from_slice(&[5; 3_000_000]);
+    varints.extend_from_slice(b"\x18\x01\x22\x05hello");
+    let mut doubles = vec![0x0a, 0x80, 0xe2, 0x09]; // 20,000 × 8 bytes
+    for i in 0..20_000 {
+        doubles.extend_from_slice(&(1.5 + f64::from(i)).to_le_bytes());
+    }
+    for (input, more, last_shown) in [
+        (&varints, "… (2999872 more)])", "5, 5, "),
+        (&doubles, "… (19984 more)])", "16.5, "),
+    ] {
+        let r = run_with(&["decode", "--raw", "-i", "binary"], input);
+        let table = r.ok();
+        assert!(table.len() < 4_000, "{} bytes of table", table.len());
+        for line in table.lines() {
+            assert!(line.chars().count() <= 90, "too wide: {line}");
+        }
+        assert!(table.contains(more), "{table}");
+        assert!(table.contains(last_shown), "{table}");
+        let r = run_with(&["decode", "--raw", "-i", "binary", "-o", "text"], input);
+        let text = r.ok();
+        let comment = text.lines().find(|l| l.contains("  # packed")).unwrap();
+        let comment = &comment[comment.find("  # packed").unwrap()..];
+        assert!(comment.len() < 1_000, "{} bytes of comment", comment.len());
+        assert!(comment.ends_with(more.trim_end_matches(')')), "{comment}");
+        assert!(text.len() < input.len() * 4 + 1_000);
+    }
+}
+
+// Issue 8 review, item 3: messages over 64 KiB read a field at a time.
+
+/// Field `number`, length-delimited, holding `body`.
+fn len_field(number: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut out);
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Nesting is counted from the top of a large message, as a decode of the
+/// whole counts it: map values, unknown groups and extensions 41 levels
+/// below 60 levels of messages over 64 KiB are refused with the error the
+/// whole message gets (they were decoded on their own, from level 0, and
+/// shown 101 levels deep), and 40 levels below are shown.
+#[test]
+fn large_messages_nested_too_deep_are_refused_as_when_decoded_whole() {
+    let dir = TempDir::new("deep");
+    let proto = dir.path("n.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto2\";\nmessage N {\n  repeated N kids = 1;\n  map<int32, N> m = 2;\n  \
+         optional string s = 3;\n  extensions 100 to 200;\n}\nextend N { repeated N ext = 100; }\n",
+    )
+    .unwrap();
+    let pad = len_field(3, &[b'x'; 70_000]);
+    let below = |shape: &str, levels: usize| -> Vec<u8> {
+        let mut b = Vec::new();
+        for _ in 0..levels {
+            b = match shape {
+                // m { key: 1 value { ... } }
+                "map" => len_field(2, &[&[0x08, 0x01][..], &len_field(2, &b)].concat()),
+                // Unknown field 50, a group.
+                "group" => [&[0x93, 0x03][..], &b, &[0x94, 0x03]].concat(),
+                _ => len_field(100, &b),
+            };
+        }
+        b
+    };
+    for shape in ["map", "group", "extension"] {
+        for (levels, refused) in [(40, false), (41, true)] {
+            // The map's field number is below the string's: canonical order.
+            let mut message = match shape {
+                "map" => [below(shape, levels), pad.clone()].concat(),
+                _ => [pad.clone(), below(shape, levels)].concat(),
+            };
+            for _ in 0..60 {
+                message = len_field(1, &message);
+            }
+            // The same levels, then a second run of `kids`: out of order,
+            // so decoded whole.
+            let whole = [&message[..], &[0x1a, 0x01, b'z', 0x0a, 0x00]].concat();
+            message.extend_from_slice(&[0x1a, 0x01, b'z']);
+            let args = [
+                "decode",
+                "-s",
+                proto.to_str().unwrap(),
+                "-m",
+                "N",
+                "-i",
+                "binary",
+            ];
+            let split = run_with(&args, &message);
+            let whole = run_with(&args, &whole);
+            if !refused {
+                assert!(split.ok().contains("kids[0]"), "{shape} {levels}");
+                whole.ok();
+                continue;
+            }
+            let err = split.fails_with(1);
+            assert!(split.stdout.is_empty(), "{shape}: {}", split.stdout);
+            assert!(
+                err.starts_with("error: cannot decode the input as N"),
+                "{err}"
+            );
+            assert!(err.contains("recursion limit"), "{shape}: {err}");
+            assert_eq!(err, whole.fails_with(1), "{shape}");
+        }
+    }
+}
+
+// Issue 8 review, item 6: memory of messages over 64 KiB.
+
+/// A 10 MB packed field is shown within 50 MB of address space (5 times
+/// the input), as a table and as text, with --emit-defaults too (which
+/// decoded the message whole): it took 755 MB, the table's list of values
+/// held as ten million strings, the text made whole before it went out.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_large_packed_field_is_shown_in_a_few_times_its_size() {
+    let dir = TempDir::new("packed-memory");
+    let proto = dir.path("p.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\nmessage P {\n  string name = 1;\n  repeated uint32 vals = 2;\n  \
+         uint32 last = 3;\n}\n",
+    )
+    .unwrap();
+    let n = 10_000_000;
+    let mut msg = vec![0x12];
+    prost::encoding::encode_varint(n as u64, &mut msg);
+    msg.extend((0..n).map(|i| (i % 100) as u8));
+    let file = dir.path("p.bin");
+    std::fs::write(&file, &msg).unwrap();
+    let bin = std::env::var_os("COMMANDER_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_commander").into(),
+        std::path::PathBuf::from,
+    );
+    for (format, defaults) in [
+        ("table", ""),
+        ("table", "--emit-defaults"),
+        ("text", ""),
+        ("text", "--emit-defaults"),
+    ] {
+        let script = format!(
+            "ulimit -v 50000 && exec \"$0\" decode -s \"$1\" -m P -i binary -o {format} {defaults} --file \"$2\" | tail -c 300"
+        );
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", &script]).arg(&bin).arg(&proto).arg(&file);
+        let r = run_cmd(&mut cmd, b"");
+        assert!(r.stderr.is_empty(), "{format} {defaults}: {}", r.stderr);
+        let end = r.ok();
+        match (format, defaults) {
+            ("table", "") => assert!(end.contains(" 97, 98, 99] │\n└"), "{end}"),
+            ("table", _) => assert!(end.contains("│ 3 ┆ last  ┆ uint32          ┆ 0 "), "{end}"),
+            ("text", "") => assert!(end.ends_with("vals: 98\nvals: 99\n"), "{end}"),
+            _ => assert!(end.ends_with("vals: 99\nlast: 0\n"), "{end}"),
+        }
+    }
+}

@@ -115,7 +115,12 @@ impl Decoder {
             // Text-format messages are told apart by a blank line.
             self.out.buf.push(b'\n');
         }
-        if let Err(e) = self.renderer.render(bytes, &mut self.out) {
+        let rendered = self.renderer.render(bytes, &mut self.out);
+        // A failed write stops the render too: that is no decode failure.
+        if let Some(e) = self.out.write_failed() {
+            return Err(e);
+        }
+        if let Err(e) = rendered {
             self.out.buf.truncate(mark);
             self.count -= 1;
             let mut what = format!("cannot decode {origin} as {}", self.renderer.type_name());

@@ -23,7 +23,10 @@ pub fn run(schema: &Schema, args: &DescribeArgs) -> Result<ExitCode> {
         Named::Enum(e) => describe_enum(&e),
         Named::Service(s) => describe_service(&s),
     };
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .map_err(super::output_error)?;
     Ok(ExitCode::SUCCESS)
 }
 

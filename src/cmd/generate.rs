@@ -12,13 +12,19 @@ use crate::UsageError;
 use crate::cli::Cli;
 
 pub fn completions(shell: Shell) -> Result<ExitCode> {
-    io::stdout().lock().write_all(&completion_script(shell))?;
+    io::stdout()
+        .lock()
+        .write_all(&completion_script(shell))
+        .map_err(super::output_error)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn man(command: Option<&str>) -> Result<ExitCode> {
     let page = man_page(command)?;
-    io::stdout().lock().write_all(&page)?;
+    io::stdout()
+        .lock()
+        .write_all(&page)
+        .map_err(super::output_error)?;
     Ok(ExitCode::SUCCESS)
 }
 

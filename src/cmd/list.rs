@@ -16,7 +16,10 @@ pub fn run(schema: &Schema, args: &ListArgs) -> Result<ExitCode> {
         out.push('\n');
     }
     use std::io::Write;
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .map_err(super::output_error)?;
     Ok(ExitCode::SUCCESS)
 }
 

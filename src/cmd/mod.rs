@@ -286,6 +286,17 @@ pub(crate) struct StreamOut {
     stdout: io::StdoutLock<'static>,
     flush_at: usize,
     pub failures: usize,
+    /// Why writing failed while a message was being rendered: the renderer
+    /// stops with an error of its own, which must not pass for the input's.
+    write_error: Option<io::Error>,
+}
+
+/// Standard output could not be written (closed early, a full disk): a
+/// failure of the output, never of the input. A closed pipe ends the run
+/// quietly with status 0 ([`crate::report`]); anything else is
+/// `error: cannot write output`.
+pub(crate) fn output_error(err: io::Error) -> anyhow::Error {
+    anyhow::Error::new(err).context("cannot write output")
 }
 
 /// Output of one message goes out in chunks once it is known to decode.
@@ -296,7 +307,11 @@ impl crate::render::Out for StreamOut {
 
     fn spill(&mut self) -> io::Result<()> {
         if self.buf.len() >= SPILL_AT {
-            self.stdout.write_all(&self.buf)?;
+            if let Err(e) = self.stdout.write_all(&self.buf) {
+                let kind = e.kind();
+                self.write_error = Some(e);
+                return Err(kind.into());
+            }
             self.buf.clear();
         }
         Ok(())
@@ -315,17 +330,27 @@ impl StreamOut {
             stdout: io::stdout().lock(),
             flush_at: if interactive { 0 } else { CHUNK },
             failures: 0,
+            write_error: None,
         }
+    }
+
+    /// The error writing the output met while a message was rendered, if
+    /// any (the render's own error is then only its consequence).
+    pub fn write_failed(&mut self) -> Option<anyhow::Error> {
+        self.write_error.take().map(output_error)
     }
 
     /// Call after each message: writes the buffer out when it is full, or at
     /// once when interactive.
     pub fn done_one(&mut self) -> Result<()> {
+        if let Some(e) = self.write_failed() {
+            return Err(e);
+        }
         if self.buf.len() >= self.flush_at {
-            self.stdout.write_all(&self.buf)?;
+            self.stdout.write_all(&self.buf).map_err(output_error)?;
             self.buf.clear();
             if self.flush_at == 0 {
-                self.stdout.flush()?;
+                self.stdout.flush().map_err(output_error)?;
             }
         }
         Ok(())
@@ -349,9 +374,12 @@ impl StreamOut {
 
     /// Writes out everything buffered.
     pub fn finish(&mut self) -> Result<()> {
-        self.stdout.write_all(&self.buf)?;
+        if let Some(e) = self.write_failed() {
+            return Err(e);
+        }
+        self.stdout.write_all(&self.buf).map_err(output_error)?;
         self.buf.clear();
-        self.stdout.flush()?;
+        self.stdout.flush().map_err(output_error)?;
         Ok(())
     }
 

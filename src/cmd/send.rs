@@ -189,7 +189,10 @@ fn print_reply(
             response.full_name()
         )
     })?;
-    io::stdout().lock().write_all(&out)?;
+    io::stdout()
+        .lock()
+        .write_all(&out)
+        .map_err(super::output_error)?;
     Ok(())
 }
 

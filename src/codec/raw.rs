@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use crate::render::text::{c_escape, format_double, format_float};
+use crate::render::text::{c_escape_into, format_double, format_float};
 use crate::wire::{self, MAX_DEPTH, WireType};
 
 /// Which readings beyond the structure are offered (`--guess`).
@@ -56,26 +56,47 @@ pub enum LenReading<'a> {
     Bytes,
 }
 
-/// A reading of a byte string as a packed repeated field.
+/// A reading of a byte string as a packed repeated field: its first values
+/// (those in as many bytes as are shown of the string) and how many it
+/// holds, so that a reading is never larger than the hex shown above it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Packed {
-    Doubles(Vec<f64>),
-    Floats(Vec<f32>),
-    Fixed32(Vec<u32>),
-    Varints(Vec<u64>),
+pub struct Packed {
+    pub kind: PackedKind,
+    /// The first values, formatted.
+    pub first: Vec<String>,
+    /// How many values the bytes hold in all.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackedKind {
+    Doubles,
+    Floats,
+    Fixed32,
+    Varints,
 }
 
 impl std::fmt::Display for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (kind, items): (&str, Vec<String>) = match self {
-            Packed::Doubles(v) => ("doubles", v.iter().map(|x| format_double(*x)).collect()),
-            Packed::Floats(v) => ("floats", v.iter().map(|x| format_float(*x)).collect()),
-            Packed::Fixed32(v) => ("fixed32", v.iter().map(u32::to_string).collect()),
-            Packed::Varints(v) => ("varints", v.iter().map(u64::to_string).collect()),
+        let kind = match self.kind {
+            PackedKind::Doubles => "doubles",
+            PackedKind::Floats => "floats",
+            PackedKind::Fixed32 => "fixed32",
+            PackedKind::Varints => "varints",
         };
-        write!(f, "packed {kind}? [{}]", items.join(", "))
+        write!(f, "packed {kind}? [{}", self.first.join(", "))?;
+        let more = self.count - self.first.len();
+        if more > 0 {
+            let comma = if self.first.is_empty() { "" } else { ", " };
+            write!(f, "{comma}… ({more} more)")?;
+        }
+        f.write_str("]")
     }
 }
+
+/// Readings in `# ...` comments of text output list the values of this
+/// many bytes, as tables show this many bytes of hex.
+pub const READING_BYTES: usize = 128;
 
 /// Why bytes are not a message, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +123,13 @@ fn err(offset: usize, message: impl Into<String>) -> RawError {
 /// Checks that `buf` parses as a message of unknown type (its own level and
 /// its groups; length-delimited values are whatever they hold).
 pub fn check(buf: &[u8]) -> Result<(), RawError> {
-    Fields::new(buf).try_for_each(|f| f.map(drop))
+    check_at(buf, 0)
+}
+
+/// [`check`] for fields of a message at nesting `depth`: groups may nest
+/// [`MAX_DEPTH`] levels counting those above, as in a decode with a schema.
+pub fn check_at(buf: &[u8], depth: usize) -> Result<(), RawError> {
+    Fields::at_depth(buf, depth).try_for_each(|f| f.map(drop))
 }
 
 /// The fields of a message, read one at a time; after an error, nothing.
@@ -237,39 +264,54 @@ pub fn read_len(data: &[u8], depth: usize) -> LenReading<'_> {
 /// plausible real number, fixed32 when every value is a small integer, else
 /// varints when the bytes are a run of at least two of them (with `Some`,
 /// only a run that looks like a device's numbers rather than random bytes).
-pub fn packed_reading(data: &[u8], guess: Guess) -> Option<Packed> {
+/// Every value is checked, but only those in the first `shown` bytes are
+/// kept: time is linear and memory bounded whatever the size.
+pub fn packed_reading(data: &[u8], guess: Guess, shown: usize) -> Option<Packed> {
     if guess == Guess::None {
         return None;
     }
+    let head = &data[..data.len().min(shown)];
+    let reading = |kind, first: Vec<String>, count| Packed { kind, first, count };
     let nonzero = data.iter().any(|&b| b != 0);
     if nonzero && data.len() % 8 == 0 {
-        let v: Vec<f64> = data
+        let value = |c: &[u8]| f64::from_le_bytes(c.try_into().expect("8 bytes"));
+        if data
             .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
-        if v.iter().all(|x| plausible_float(*x).is_some()) {
-            return Some(Packed::Doubles(v));
+            .all(|c| plausible_float(value(c)).is_some())
+        {
+            let first = head.chunks_exact(8).map(|c| format_double(value(c)));
+            return Some(reading(
+                PackedKind::Doubles,
+                first.collect(),
+                data.len() / 8,
+            ));
         }
     }
     if nonzero && data.len() % 4 == 0 {
-        let bits: Vec<u32> = data
+        let bits = |c: &[u8]| u32::from_le_bytes(c.try_into().expect("4 bytes"));
+        let float = |c: &[u8]| f32::from_bits(bits(c));
+        if data
             .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        let floats: Vec<f32> = bits.iter().map(|b| f32::from_bits(*b)).collect();
-        if floats
-            .iter()
-            .all(|x| plausible_float(f64::from(*x)).is_some())
+            .all(|c| plausible_float(f64::from(float(c))).is_some())
         {
-            return Some(Packed::Floats(floats));
+            let first = head.chunks_exact(4).map(|c| format_float(float(c)));
+            return Some(reading(PackedKind::Floats, first.collect(), data.len() / 4));
         }
-        if bits.iter().all(|b| *b < 1 << 24) {
-            return Some(Packed::Fixed32(bits));
+        if data.chunks_exact(4).all(|c| bits(c) < 1 << 24) {
+            let first = head.chunks_exact(4).map(|c| bits(c).to_string());
+            return Some(reading(
+                PackedKind::Fixed32,
+                first.collect(),
+                data.len() / 4,
+            ));
         }
     }
     let mut pos = 0;
-    let mut values = Vec::new();
-    let mut lengths = Vec::new();
+    let mut first = Vec::new();
+    let mut count = 0;
+    let mut fits_32_bits = true;
+    let mut one_length = None;
+    let mut same_length = true;
     while pos < data.len() {
         let start = pos;
         let v = wire::read_varint(data, &mut pos)?;
@@ -278,16 +320,20 @@ pub fn packed_reading(data: &[u8], guess: Guess) -> Option<Packed> {
         if pos - start > 1 && data[pos - 1] == 0 {
             return None;
         }
-        values.push(v);
-        lengths.push(pos - start);
+        count += 1;
+        fits_32_bits &= v <= u64::from(u32::MAX);
+        same_length &= *one_length.get_or_insert(pos - start) == pos - start;
+        if pos <= shown {
+            first.push(v.to_string());
+        }
     }
-    if values.len() < 2 {
+    if count < 2 {
         return None;
     }
-    if guess == Guess::Some && !plausible_varints(data, &values, &lengths) {
+    if guess == Guess::Some && !plausible_varints(data, count, fits_32_bits, same_length) {
         return None;
     }
-    Some(Packed::Varints(values))
+    Some(reading(PackedKind::Varints, first, count))
 }
 
 /// Random bytes (keys, nonces, UUIDs) often read as a run of varints (half
@@ -295,12 +341,12 @@ pub fn packed_reading(data: &[u8], guess: Guess) -> Option<Packed> {
 /// that fit 32 bits, mostly small ones (at most one byte in four with the
 /// high bit), or three or more of one size. Random bytes pass this about
 /// one time in thirty at 16 bytes, one in three hundred at 32.
-fn plausible_varints(data: &[u8], values: &[u64], lengths: &[usize]) -> bool {
-    if values.iter().any(|v| *v > u64::from(u32::MAX)) {
+fn plausible_varints(data: &[u8], count: usize, fits_32_bits: bool, same_length: bool) -> bool {
+    if !fits_32_bits {
         return false;
     }
     let high = data.iter().filter(|b| **b >= 0x80).count();
-    high * 4 <= data.len() || (values.len() >= 3 && lengths.iter().all(|l| *l == lengths[0]))
+    high * 4 <= data.len() || (count >= 3 && same_length)
 }
 
 /// A float reading of a fixed-width value, when it looks like a real number.
@@ -394,11 +440,21 @@ pub fn write_text(
                 }
                 reading => {
                     let (shown, more) = capped(data, opts.cap);
-                    let _ = write!(out, "{n}: \"{}\"", c_escape(shown));
+                    let _ = write!(out, "{n}: \"");
+                    // Escaped a piece at a time, handed on as it grows: a
+                    // value may be most of the input.
+                    for piece in shown.chunks(TEXT_PIECE) {
+                        c_escape_into(piece, out);
+                        if out.len() >= TEXT_PIECE {
+                            flush(out)?;
+                        }
+                    }
+                    out.push('"');
                     if let Some(more) = more {
                         let _ = write!(out, "  # … {more} more bytes");
                     } else if reading == LenReading::Bytes {
-                        if let Some(p) = packed_reading(data, opts.guess) {
+                        let cap = opts.cap.unwrap_or(READING_BYTES);
+                        if let Some(p) = packed_reading(data, opts.guess, cap) {
                             let _ = write!(out, "  # {p}");
                         }
                     }
@@ -638,6 +694,24 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_reading_keeps_the_values_of_the_bytes_shown_and_counts_the_rest() {
+        let data = [5u8; 1000];
+        let p = packed_reading(&data, Guess::Some, 4).unwrap();
+        assert_eq!((p.kind, p.count), (PackedKind::Varints, 1000));
+        assert_eq!(p.to_string(), "packed varints? [5, 5, 5, 5, … (996 more)]");
+        let floats: Vec<u8> = [1.5f32, 2.5, 3.5]
+            .iter()
+            .flat_map(|f| f.to_le_bytes())
+            .collect();
+        let p = packed_reading(&floats, Guess::Some, 8).unwrap();
+        assert_eq!(p.to_string(), "packed floats? [1.5, 2.5, … (1 more)]");
+        let p = packed_reading(&floats, Guess::Some, 0).unwrap();
+        assert_eq!(p.to_string(), "packed floats? [… (3 more)]");
+        let p = packed_reading(&floats, Guess::Some, READING_BYTES).unwrap();
+        assert_eq!(p.to_string(), "packed floats? [1.5, 2.5, 3.5]");
+    }
+
+    #[test]
     fn random_keys_and_uuids_rarely_get_a_packed_reading() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut offered = 0;
@@ -650,7 +724,7 @@ mod tests {
                     state as u8
                 })
                 .collect();
-            offered += usize::from(packed_reading(&bytes, Guess::Some).is_some());
+            offered += usize::from(packed_reading(&bytes, Guess::Some, READING_BYTES).is_some());
         }
         assert!(offered < 45, "{offered} of 1000 random 16-byte values");
     }

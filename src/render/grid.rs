@@ -3,7 +3,8 @@
 //!
 //! Rows are produced on demand by a [`Source`] (once to measure the columns,
 //! once to draw), so a table of a million rows never exists in memory, and
-//! a nested table is drawn as the lines of its row are written. A table fits
+//! a nested table is drawn as the lines of its row are written; so is a
+//! cell's text given by [`Lines`] (a list of a million values). A table fits
 //! the width it is given: the last column is wrapped (and tables nested in
 //! it narrowed), the others are capped.
 
@@ -11,10 +12,37 @@ use std::io;
 
 use unicode_width::UnicodeWidthChar;
 
-/// One cell: text (lines split at `\n`, wrapped to the column), or a table.
+/// One cell: text (lines split at `\n`, wrapped to the column), or a table,
+/// or text made a line at a time each time it is measured or drawn.
 pub enum Cell<'s> {
     Text(String),
     Nested(Box<dyn Source + 's>),
+    Lines(Box<dyn Lines + 's>),
+}
+
+/// Text given a line at a time (without line ends), the same lines each
+/// time: a value too large to hold as one string.
+pub trait Lines {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()>;
+}
+
+/// The lines of a string, without its final line ends.
+pub struct TextLines(pub String);
+
+impl Lines for TextLines {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        self.0.trim_end_matches('\n').split('\n').try_for_each(line)
+    }
+}
+
+/// The display width of the widest line `lines` gives.
+fn lines_width(lines: &dyn Lines) -> io::Result<usize> {
+    let mut width = 0;
+    lines.lines(&mut |l| {
+        width = width.max(line_width(l));
+        Ok(())
+    })?;
+    Ok(width)
 }
 
 impl From<String> for Cell<'_> {
@@ -38,7 +66,7 @@ pub trait Source {
 
     /// The same content as plain text, shown (wrapped) instead of the table
     /// where the table cannot be made narrow enough.
-    fn text(&self) -> Option<String> {
+    fn text(&self) -> Option<Box<dyn Lines + '_>> {
         None
     }
 }
@@ -98,6 +126,14 @@ fn measure(source: &dyn Source, max: Option<usize>, outer: bool) -> io::Result<V
                     widths[i] = widths[i].max(text_width(t).min(FIXED_CAP))
                 }
                 Cell::Text(t) => last_text = last_text.max(text_width(t)),
+                Cell::Lines(l) if i < last => {
+                    widths[i] = widths[i].max(lines_width(l.as_ref())?.min(FIXED_CAP))
+                }
+                // Made again only when its width matters here.
+                Cell::Lines(l) if max.is_some() && last_text < MIN_LAST => {
+                    last_text = last_text.max(lines_width(l.as_ref())?)
+                }
+                Cell::Lines(_) => {}
                 Cell::Nested(_) => last_nested |= i == last,
             }
         }
@@ -138,11 +174,12 @@ fn measure(source: &dyn Source, max: Option<usize>, outer: bool) -> io::Result<V
     source.rows(&mut |row| {
         match row.get(last) {
             Some(Cell::Text(t)) => last_width = last_width.max(text_width(t)),
+            Some(Cell::Lines(l)) => last_width = last_width.max(lines_width(l.as_ref())?),
             Some(Cell::Nested(inner)) => {
                 let mut w = total(&measure(inner.as_ref(), avail, false)?);
                 if let Some(a) = avail.filter(|a| w > *a) {
                     if let Some(t) = inner.text() {
-                        w = text_width(&t).min(a);
+                        w = lines_width(t.as_ref())?.min(a);
                     }
                 }
                 last_width = last_width.max(w);
@@ -186,41 +223,61 @@ fn draw(
     let last = widths.len() - 1;
     source.rows(&mut |row| {
         let mut texts: Vec<Vec<String>> = Vec::with_capacity(row.len());
-        let mut nested = None;
+        let mut made = None;
         for (i, cell) in row.into_iter().enumerate() {
             match cell {
                 Cell::Text(t) => texts.push(wrap(&t, widths[i])),
                 Cell::Nested(inner) if i == last => {
                     let inner_widths = measure(inner.as_ref(), Some(widths[i]), false)?;
-                    match inner.text() {
-                        // Too wide even narrowed: its text, wrapped.
-                        Some(t) if total(&inner_widths) > widths[i] => {
-                            texts.push(wrap(t.trim_end_matches('\n'), widths[i]));
-                        }
-                        _ => {
-                            texts.push(Vec::new());
-                            nested = Some((inner, inner_widths));
-                        }
-                    }
+                    texts.push(Vec::new());
+                    // Too wide even narrowed: its text, wrapped.
+                    made = Some(
+                        if total(&inner_widths) > widths[i] && inner.text().is_some() {
+                            Made::Text(inner)
+                        } else {
+                            Made::Table(inner, inner_widths)
+                        },
+                    );
+                }
+                Cell::Lines(l) if i == last => {
+                    texts.push(Vec::new());
+                    made = Some(Made::Lines(l));
                 }
                 // Only the last column holds tables: draw others as text.
                 Cell::Nested(inner) => {
                     let drawn = to_string(inner.as_ref(), None);
                     texts.push(wrap(drawn.trim_end_matches('\n'), widths[i]))
                 }
+                Cell::Lines(l) => {
+                    let mut text = String::new();
+                    l.lines(&mut |l| {
+                        text.push_str(l);
+                        text.push('\n');
+                        Ok(())
+                    })?;
+                    texts.push(wrap(text.trim_end_matches('\n'), widths[i]))
+                }
             }
         }
-        draw_lines(&texts, widths, nested, line)
+        draw_lines(&texts, widths, made, line)
     })?;
     line(&rule("└", "─", "┴", "┘"))
 }
 
-/// Draws one row: its text cells' lines side by side, and the nested
-/// table's lines in the last column as they are written.
+/// What the last column of a row draws as it goes: a table, the text of a
+/// table too wide for it, or lines of text.
+enum Made<'s> {
+    Table(Box<dyn Source + 's>, Vec<usize>),
+    Text(Box<dyn Source + 's>),
+    Lines(Box<dyn Lines + 's>),
+}
+
+/// Draws one row: its text cells' lines side by side, and the lines the
+/// last column makes as they are made.
 fn draw_lines(
     cells: &[Vec<String>],
     widths: &[usize],
-    nested: Option<(Box<dyn Source + '_>, Vec<usize>)>,
+    made: Option<Made<'_>>,
     line: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut k = 0;
@@ -255,12 +312,22 @@ fn draw_lines(
             buf.push('│');
             line(&buf)
         };
-    if let Some((inner, inner_widths)) = nested {
-        draw(inner.as_ref(), &inner_widths, &mut |l| {
-            row_line(k, Some(l), line)?;
-            k += 1;
-            Ok(())
-        })?;
+    // The last column's lines as they are made, each under the last.
+    let width = widths[widths.len() - 1];
+    let mut put = |l: &str| -> io::Result<()> {
+        row_line(k, Some(l), line)?;
+        k += 1;
+        Ok(())
+    };
+    match made {
+        Some(Made::Table(inner, inner_widths)) => draw(inner.as_ref(), &inner_widths, &mut put)?,
+        Some(Made::Text(inner)) => {
+            if let Some(text) = inner.text() {
+                text.lines(&mut |l| wrap_line(l, width, &mut put))?;
+            }
+        }
+        Some(Made::Lines(lines)) => lines.lines(&mut |l| wrap_line(l, width, &mut put))?,
+        None => {}
     }
     let height = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
     while k < height {
@@ -283,41 +350,69 @@ fn line_width(line: &str) -> usize {
     line.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
-/// `text`'s lines, each broken into pieces no wider than `width`: after a
-/// space when there is one in the second half of the piece, else anywhere.
+/// `text`'s lines, each broken into pieces no wider than `width` by
+/// [`wrap_line`].
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for l in text.split('\n') {
-        if line_width(l) <= width {
-            out.push(l.to_owned());
-            continue;
-        }
-        let mut rest: &str = l;
-        while line_width(rest) > width {
-            // The longest prefix that fits, in bytes.
-            let mut w = 0;
-            let mut fit = 0;
-            for (i, c) in rest.char_indices() {
-                let cw = c.width().unwrap_or(0);
-                if w + cw > width {
-                    break;
-                }
-                w += cw;
-                fit = i + c.len_utf8();
-            }
-            if fit == 0 {
-                fit = rest.chars().next().map_or(rest.len(), char::len_utf8);
-            }
-            let cut = match rest[..fit].rfind(' ') {
-                Some(sp) if sp >= fit / 2 && sp > 0 => sp + 1,
-                _ => fit,
-            };
-            out.push(rest[..cut].trim_end().to_owned());
-            rest = &rest[cut..];
-        }
-        out.push(rest.to_owned());
+        let _ = wrap_line(l, width, &mut |piece| {
+            out.push(piece.to_owned());
+            Ok(())
+        });
     }
     out
+}
+
+/// Breaks `line` into pieces no wider than `width`: after a space when there
+/// is one in the second half of the piece, else anywhere.
+fn wrap_line(
+    line: &str,
+    width: usize,
+    piece: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    wrap_line_with(line, width, |c| c.width().unwrap_or(0), piece)
+}
+
+/// [`wrap_line`] with the width of a character given by `char_width`. Each
+/// character is measured at most twice, once the piece before it is cut
+/// (a line of a megabyte took minutes when the whole rest of the line was
+/// measured again for each piece).
+fn wrap_line_with(
+    line: &str,
+    width: usize,
+    mut char_width: impl FnMut(char) -> usize,
+    piece: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut rest = line;
+    loop {
+        // The longest prefix that fits, in bytes; the rest fits when the
+        // whole of it does.
+        let mut w = 0;
+        let mut fit = 0;
+        let mut fits = true;
+        for (i, c) in rest.char_indices() {
+            let cw = char_width(c);
+            if w + cw > width {
+                fits = false;
+                break;
+            }
+            w += cw;
+            fit = i + c.len_utf8();
+        }
+        if fits {
+            break;
+        }
+        if fit == 0 {
+            fit = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        let cut = match rest[..fit].rfind(' ') {
+            Some(sp) if sp >= fit / 2 && sp > 0 => sp + 1,
+            _ => fit,
+        };
+        piece(rest[..cut].trim_end())?;
+        rest = &rest[cut..];
+    }
+    piece(rest)
 }
 
 #[cfg(test)]
@@ -388,6 +483,35 @@ mod tests {
              │   ┆ └───┴───────┘ │\n\
              └───┴───────────────┘\n"
         );
+    }
+
+    /// Issue 8 review, item 3: wrapping measured the whole rest of a line
+    /// again for each piece cut from it (a 1 MB map key in a table, or a
+    /// long string in the text of a nested table too wide for the width,
+    /// took 5 s, 2 MB 21 s, 4 MB minutes).
+    #[test]
+    fn wrapping_a_long_line_measures_each_character_at_most_twice() {
+        // Words (cut after a space), then a run without one (cut anywhere).
+        let line = format!("{}{}", "word ".repeat(20_000), "x".repeat(100_000));
+        let mut measured = 0;
+        let mut pieces = Vec::new();
+        let mut width = |c: char| {
+            measured += 1;
+            c.width().unwrap_or(0)
+        };
+        wrap_line_with(&line, 30, &mut width, &mut |p| {
+            pieces.push(p.to_owned());
+            Ok(())
+        })
+        .unwrap();
+        let chars = line.chars().count();
+        assert!(
+            measured <= 2 * chars + pieces.len(),
+            "{measured} measures for {chars} characters"
+        );
+        assert!(pieces.iter().all(|p| line_width(p) <= 30));
+        assert_eq!(pieces.concat().replace(' ', ""), line.replace(' ', ""));
+        assert_eq!(pieces[0], "word word word word word word");
     }
 
     #[test]

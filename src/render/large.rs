@@ -15,6 +15,8 @@
 //! singular fields once, one member per oneof, map keys ascending): anything
 //! else has merge or last-wins semantics and is decoded whole.
 
+use std::io;
+
 use anyhow::Result;
 use prost_reflect::{
     Cardinality, DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage,
@@ -63,21 +65,29 @@ impl<'a> Msg<'a> {
     /// decode checks. `None` when they do not decode (the caller reports it
     /// with a full decode, which explains where).
     pub fn open(desc: &MessageDescriptor, bytes: &'a [u8], depth: usize) -> Option<Msg<'a>> {
-        Msg::open_as(desc, bytes, depth, false)
+        Msg::read(desc, bytes, depth, true)
     }
 
-    /// [`Msg::open`]; `whole` decodes it whole whatever its size (to show
-    /// fields that are absent at their defaults).
-    pub fn open_as(
+    /// Opens a sub-message of a message opened with [`Msg::open`], which
+    /// checked its bytes: only its own level is read again. (Opening each
+    /// level with [`Msg::open`] read every level below it again, for each
+    /// level above: time went with the square of the depth.)
+    pub fn reopen(desc: &MessageDescriptor, bytes: &'a [u8], depth: usize) -> Option<Msg<'a>> {
+        Msg::read(desc, bytes, depth, false)
+    }
+
+    /// Opens `bytes`; with `check`, every sub-message is opened too (and
+    /// dropped) to check it.
+    fn read(
         desc: &MessageDescriptor,
         bytes: &'a [u8],
         depth: usize,
-        whole: bool,
+        check: bool,
     ) -> Option<Msg<'a>> {
-        if whole || bytes.len() <= SPLIT || depth >= MAX_DEPTH || !splittable(desc) {
+        if bytes.len() <= SPLIT || depth >= MAX_DEPTH || !splittable(desc) {
             return decode(desc, bytes, depth).ok().map(Msg::Decoded);
         }
-        match split(desc, bytes, depth).ok()? {
+        match split(desc, bytes, depth, check).ok()? {
             Some(s) => Some(Msg::Split(s)),
             None => decode(desc, bytes, depth).ok().map(Msg::Decoded),
         }
@@ -97,6 +107,8 @@ fn splittable(desc: &MessageDescriptor) -> bool {
     !desc.full_name().starts_with("google.protobuf.")
 }
 
+/// Decodes `bytes` found at nesting `depth`: nothing in them may go deeper
+/// than a decode of the whole message allows.
 fn decode(desc: &MessageDescriptor, bytes: &[u8], depth: usize) -> Result<DynamicMessage, ()> {
     let msg = DynamicMessage::decode(desc.clone(), bytes).map_err(drop)?;
     wire::check_nesting_from(&msg, depth).map_err(drop)?;
@@ -133,11 +145,13 @@ fn read_field<'a>(buf: &'a [u8], pos: &mut usize) -> Option<WireField<'a>> {
 }
 
 /// Reads a large message's top level; `Ok(None)` when it is not canonical
-/// (then it is decoded whole).
+/// (then it is decoded whole). With `check_items`, each occurrence of a
+/// message field is checked to open too.
 fn split<'a>(
     desc: &MessageDescriptor,
     bytes: &'a [u8],
     depth: usize,
+    check_items: bool,
 ) -> Result<Option<Split<'a>>, ()> {
     let mut s = Split {
         desc: desc.clone(),
@@ -159,7 +173,7 @@ fn split<'a>(
         };
         let slice = &bytes[start..end];
         if field.is_map() {
-            let Some(decoded) = decode_map(desc, &field, slice)? else {
+            let Some(decoded) = decode_map(desc, &field, slice, depth)? else {
                 return Ok(false);
             };
             s.groups.push(Group::Decoded(decoded));
@@ -169,12 +183,12 @@ fn split<'a>(
             // Every value must decode (UTF-8, lengths): check them now
             // (bytes need no more than their framing: no copy).
             let mut ok = true;
-            if matches!(field.kind(), Kind::Bytes) {
-                for_each_bytes(slice, &mut |_| {}, &mut ok);
+            let checked = if matches!(field.kind(), Kind::Bytes) {
+                for_each_bytes(slice, &mut |_| Ok(()), &mut ok)
             } else {
-                for_each_scalar(&field, slice, &mut |_| {}, &mut ok);
-            }
-            if !ok {
+                for_each_scalar(&field, slice, &mut |_| Ok(()), &mut ok)
+            };
+            if checked.is_err() || !ok {
                 return Err(());
             }
             s.groups.push(Group::Scalars {
@@ -216,7 +230,8 @@ fn split<'a>(
                 s.groups.push(Group::Decoded(m));
                 pos = end;
             } else {
-                crate::codec::raw::check(f.whole).map_err(drop)?;
+                // Groups nest as deep as a decode allows from here.
+                crate::codec::raw::check_at(f.whole, depth).map_err(drop)?;
                 s.unknown.push(f.whole);
             }
             continue;
@@ -244,6 +259,9 @@ fn split<'a>(
     }
     // Each message occurrence must open too (checked here, so nothing is
     // printed before a failure is found).
+    if !check_items {
+        return Ok(Some(s));
+    }
     for g in &s.groups {
         if let Group::Messages { field, items } = g {
             let Kind::Message(m) = field.kind() else {
@@ -278,14 +296,15 @@ fn run_end(bytes: &[u8], mut pos: usize, number: u32) -> Result<usize, ()> {
     Ok(pos)
 }
 
-/// A map's entries decoded on their own; `None` when the keys are not in
-/// ascending order (duplicates: the last wins).
+/// A map's entries (at nesting `depth`) decoded on their own; `None` when
+/// the keys are not in ascending order (duplicates: the last wins).
 fn decode_map(
     desc: &MessageDescriptor,
     field: &FieldDescriptor,
     slice: &[u8],
+    depth: usize,
 ) -> Result<Option<DynamicMessage>, ()> {
-    let m = DynamicMessage::decode(desc.clone(), slice).map_err(drop)?;
+    let m = decode(desc, slice, depth)?;
     let mut pos = 0;
     let mut previous: Option<MapKey> = None;
     let Kind::Message(entry) = field.kind() else {
@@ -315,46 +334,99 @@ fn wire_type_fits(field: &FieldDescriptor, wt: WireType) -> bool {
     wt == natural || (wt == WireType::Len && field.is_list() && natural != WireType::Len)
 }
 
+impl Split<'_> {
+    /// The fields of the message that no group holds, in number order.
+    pub fn absent(&self) -> impl Iterator<Item = FieldDescriptor> + '_ {
+        let present: Vec<u32> = self.groups.iter().flat_map(Group::numbers).collect();
+        self.desc
+            .fields()
+            .filter(move |f| !present.contains(&f.number()))
+    }
+}
+
 impl Group<'_> {
+    /// The numbers of the fields the group holds (an extension's too).
+    pub fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        let (one, decoded) = match self {
+            Group::Messages { field, .. } | Group::Scalars { field, .. } => {
+                (Some(field.number()), None)
+            }
+            Group::Decoded(m) => (None, Some(m)),
+        };
+        let decoded = decoded.into_iter().flat_map(|m| {
+            m.fields()
+                .map(|(f, _)| f.number())
+                .chain(m.extensions().map(|(e, _)| e.number()))
+        });
+        one.into_iter().chain(decoded)
+    }
+
     /// Calls `f` with each value of a scalar group, in order (packed runs
-    /// and single values alike); clears `ok` if one does not decode.
-    pub fn for_each_scalar(&self, f: &mut dyn FnMut(Value), ok: &mut bool) {
-        if let Group::Scalars { field, bytes } = self {
-            for_each_scalar(field, bytes, f, ok);
+    /// and single values alike), until `f` fails; clears `ok` if a value
+    /// does not decode.
+    pub fn for_each_scalar(&self, f: Each<'_, Value>, ok: &mut bool) -> io::Result<()> {
+        match self {
+            Group::Scalars { field, bytes } => for_each_scalar(field, bytes, f, ok),
+            _ => Ok(()),
         }
+    }
+
+    /// Does the group hold a value? (A packed run may be empty.)
+    pub fn has_values(&self) -> bool {
+        let Group::Scalars { field, bytes } = self else {
+            return true;
+        };
+        let packed_only = !matches!(field.kind(), Kind::String | Kind::Bytes);
+        let mut pos = 0;
+        while let Some(w) = read_field(bytes, &mut pos) {
+            if !(packed_only && w.wire_type == WireType::Len && w.value.is_empty()) {
+                return true;
+            }
+        }
+        false
     }
 }
 
 impl<'a> Group<'a> {
     /// Calls `f` with each value of a bytes field, borrowed (a value may be
-    /// most of a large message: it is never copied).
-    pub fn for_each_bytes(&self, f: &mut dyn FnMut(&'a [u8]), ok: &mut bool) {
-        if let Group::Scalars { bytes, .. } = self {
-            for_each_bytes(bytes, f, ok);
+    /// most of a large message: it is never copied), until `f` fails.
+    pub fn for_each_bytes(&self, f: Each<'_, &'a [u8]>, ok: &mut bool) -> io::Result<()> {
+        match self {
+            Group::Scalars { bytes, .. } => for_each_bytes(bytes, f, ok),
+            _ => Ok(()),
         }
     }
 }
 
-fn for_each_bytes<'a>(bytes: &'a [u8], f: &mut dyn FnMut(&'a [u8]), ok: &mut bool) {
+/// What is called with each value; an error stops the walk.
+pub type Each<'f, T> = &'f mut dyn FnMut(T) -> io::Result<()>;
+
+fn for_each_bytes<'a>(bytes: &'a [u8], f: Each<'_, &'a [u8]>, ok: &mut bool) -> io::Result<()> {
     let mut pos = 0;
     while pos < bytes.len() {
         match read_field(bytes, &mut pos) {
-            Some(w) if w.wire_type == WireType::Len => f(w.value),
+            Some(w) if w.wire_type == WireType::Len => f(w.value)?,
             _ => {
                 *ok = false;
-                return;
+                break;
             }
         }
     }
+    Ok(())
 }
 
-fn for_each_scalar(field: &FieldDescriptor, bytes: &[u8], f: &mut dyn FnMut(Value), ok: &mut bool) {
+fn for_each_scalar(
+    field: &FieldDescriptor,
+    bytes: &[u8],
+    f: Each<'_, Value>,
+    ok: &mut bool,
+) -> io::Result<()> {
     let kind = field.kind();
     let mut pos = 0;
     while pos < bytes.len() {
         let Some(w) = read_field(bytes, &mut pos) else {
             *ok = false;
-            return;
+            break;
         };
         let value = match (&kind, w.wire_type) {
             (Kind::String, _) => std::str::from_utf8(w.value)
@@ -366,10 +438,10 @@ fn for_each_scalar(field: &FieldDescriptor, bytes: &[u8], f: &mut dyn FnMut(Valu
                 let mut p = 0;
                 while p < w.value.len() {
                     match scalar(&kind, w.value, &mut p) {
-                        Some(v) => f(v),
+                        Some(v) => f(v)?,
                         None => {
                             *ok = false;
-                            return;
+                            return Ok(());
                         }
                     }
                 }
@@ -378,13 +450,14 @@ fn for_each_scalar(field: &FieldDescriptor, bytes: &[u8], f: &mut dyn FnMut(Valu
             _ => scalar(&kind, w.value, &mut 0),
         };
         match value {
-            Some(v) => f(v),
+            Some(v) => f(v)?,
             None => {
                 *ok = false;
-                return;
+                break;
             }
         }
     }
+    Ok(())
 }
 
 /// Reads one value of `kind` at `pos`.
@@ -412,9 +485,11 @@ fn scalar(kind: &Kind, buf: &[u8], pos: &mut usize) -> Option<Value> {
 }
 
 /// Is a scalar value shown? Fields without presence hide their default
-/// (as the decoded path does); fields with presence show what was sent.
-pub fn shown(field: &FieldDescriptor, value: &Value) -> bool {
-    field.is_list()
+/// (as the decoded path does) unless defaults are shown (`emit_defaults`);
+/// fields with presence show what was sent.
+pub fn shown(field: &FieldDescriptor, value: &Value, emit_defaults: bool) -> bool {
+    emit_defaults
+        || field.is_list()
         || field.supports_presence()
         || field.cardinality() == Cardinality::Required
         || !crate::wire::encode::is_implicit_default(value)

@@ -268,8 +268,7 @@ impl Renderer {
                 buf.push(b'\n');
             }
             Target::Typed { desc, json: None } => {
-                let whole = self.emit_defaults;
-                let msg = match large::Msg::open_as(desc, bytes, 0, whole) {
+                let msg = match large::Msg::open(desc, bytes, 0) {
                     Some(m) => m,
                     // The full decode says where and why it fails.
                     None => large::Msg::Decoded(decode_message(desc, bytes)?),

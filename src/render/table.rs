@@ -147,8 +147,10 @@ impl Source for MessageRows<'_> {
         message_rows(self.msg, self.opts, self.depth, &self.path, row)
     }
 
-    fn text(&self) -> Option<String> {
-        Some(crate::render::text::to_text(self.msg))
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
+        Some(Box::new(grid::TextLines(crate::render::text::to_text(
+            self.msg,
+        ))))
     }
 }
 
@@ -279,17 +281,11 @@ impl Source for OwnedRows<'_> {
         &["#", "field", "type", "value"]
     }
 
-    fn text(&self) -> Option<String> {
-        let mut out = String::new();
-        let mut text = String::new();
-        let opts = crate::render::text::TextOptions::default();
-        crate::render::text::write_msg(&self.msg, 0, &opts, &mut text, &mut |t| {
-            out.push_str(t);
-            t.clear();
-            Ok(())
-        })
-        .ok()?;
-        Some(out)
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
+        Some(Box::new(MsgText {
+            msg: &self.msg,
+            break_at: None,
+        }))
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
@@ -297,107 +293,209 @@ impl Source for OwnedRows<'_> {
             Msg::Decoded(m) => return message_rows(m, self.opts, self.depth, &self.path, row),
             Msg::Split(s) => s,
         };
-        let (opts, depth) = (self.opts, self.depth);
+        // The rows come as the decoded path gives them: fields in number
+        // order, each required field that is missing in its place (and,
+        // with --emit-defaults, each field without presence that is absent
+        // at its default), then extensions, then unknown fields.
+        let mut absent = split.absent().peekable();
         let mut rows = 0;
-        let mut seen: Vec<u32> = Vec::new();
+        let mut extensions = Vec::new();
         for group in &split.groups {
-            match group {
-                Group::Messages { field, items } => {
-                    seen.push(field.number());
-                    let Kind::Message(desc) = field.kind() else {
-                        continue;
-                    };
-                    let kind = field.kind();
-                    for (i, item) in items.iter().enumerate() {
-                        let inner = Msg::open(&desc, item, split.depth + 1)
-                            .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
-                        let name = if field.is_list() {
-                            format!("{}[{i}]", field.name())
-                        } else {
-                            field.name().to_owned()
-                        };
-                        let value = match inner {
-                            Msg::Decoded(m)
-                                if depth + 1 >= MAX_TABLE_DEPTH || is_inline_message(&kind) =>
-                            {
-                                Cell::Text(display_value(&kind, &Value::Message(m), false, depth))
-                            }
-                            inner => Cell::Nested(Box::new(OwnedRows {
-                                msg: inner,
-                                opts,
-                                depth: depth + 1,
-                                path: bytes_as::join(&self.path, field.name()),
-                            })),
-                        };
-                        row(vec![
-                            Cell::Text(field.number().to_string()),
-                            Cell::Text(name),
-                            Cell::Text(kind_name(&kind)),
-                            value,
-                        ])?;
-                        rows += 1;
-                    }
-                }
-                Group::Scalars { field, .. } => {
-                    seen.push(field.number());
-                    let kind = field.kind();
-                    let mut values = Vec::new();
-                    let mut ok = true;
-                    if matches!(kind, Kind::Bytes) {
-                        // Borrowed, and shown capped: never copied whole.
-                        group.for_each_bytes(
-                            &mut |b| {
-                                if field.is_list() || field.supports_presence() || !b.is_empty() {
-                                    values.push(display_bytes(b, CELL_BYTES));
-                                }
-                            },
-                            &mut ok,
-                        );
-                    } else {
-                        group.for_each_scalar(
-                            &mut |v| {
-                                if large::shown(field, &v) {
-                                    values.push(display_value(&kind, &v, false, depth));
-                                }
-                            },
-                            &mut ok,
-                        );
-                    }
-                    if values.is_empty() && !field.is_list() {
-                        continue;
-                    }
-                    let (ty, text) = if field.is_list() {
-                        (format!("repeated {}", kind_name(&kind)), list_text(&values))
-                    } else {
-                        (scalar_type(field), values.pop().unwrap_or_default())
-                    };
-                    row(vec![
-                        Cell::Text(field.number().to_string()),
-                        Cell::Text(field.name().to_owned()),
-                        Cell::Text(ty),
-                        Cell::Text(text),
-                    ])?;
-                    rows += 1;
-                }
-                Group::Decoded(m) => {
-                    seen.extend(m.fields().map(|(f, _)| f.number()));
-                    rows += present_rows(m, opts, depth, &self.path, false, row)?;
+            if let Group::Decoded(m) = group {
+                if m.extensions().next().is_some() {
+                    extensions.push(m);
+                    continue;
                 }
             }
+            let number = group.numbers().next().unwrap_or(u32::MAX);
+            while let Some(field) = absent.next_if(|f| f.number() < number) {
+                rows += self.absent_rows(&field, row)?;
+            }
+            rows += self.group_rows(split, group, row)?;
         }
-        for field in split.desc.fields() {
-            if field.cardinality() == Cardinality::Required && !seen.contains(&field.number()) {
-                row(missing_row(&field))?;
-                rows += 1;
-            }
+        for field in absent {
+            rows += self.absent_rows(&field, row)?;
+        }
+        for m in extensions {
+            rows += present_rows(m, self.opts, self.depth, &self.path, false, row)?;
         }
         for unknown in &split.unknown {
-            rows += unknown_rows(unknown, opts, depth, row)?;
+            rows += unknown_rows(unknown, self.opts, self.depth, row)?;
         }
         if rows == 0 {
             no_fields(row)?;
         }
         Ok(())
+    }
+}
+
+impl<'a> OwnedRows<'a> {
+    /// The rows of a field the message does not hold, as the decoded path
+    /// shows it: missing when required, at its default with
+    /// --emit-defaults when it has no presence, else none.
+    fn absent_rows(&self, field: &FieldDescriptor, row: RowFn<'_, '_>) -> io::Result<usize> {
+        if field.cardinality() == Cardinality::Required {
+            row(missing_row(field))?;
+            return Ok(1);
+        }
+        if !self.opts.emit_defaults || field.supports_presence() {
+            return Ok(0);
+        }
+        let value = Value::default_value_for_field(field);
+        let (opts, depth) = (self.opts, self.depth);
+        field_rows(field, &value, opts, depth, &self.path, &mut |cells| {
+            row(cells.into_iter().map(detach).collect())
+        })
+    }
+
+    /// The rows of one field of a message read a field at a time, as
+    /// [`field_rows`] shows the field decoded; returns how many.
+    fn group_rows<'s>(
+        &'s self,
+        split: &'s large::Split<'a>,
+        group: &'s Group<'a>,
+        row: RowFn<'_, 's>,
+    ) -> io::Result<usize> {
+        let (opts, depth) = (self.opts, self.depth);
+        match group {
+            Group::Messages { field, items } => {
+                let Kind::Message(desc) = field.kind() else {
+                    return Ok(0);
+                };
+                let kind = field.kind();
+                let open = |item: &'a [u8]| {
+                    Msg::reopen(&desc, item, split.depth + 1)
+                        .ok_or_else(|| io::Error::other("a sub-message changed while shown"))
+                };
+                if field.is_list() && is_inline_message(&kind) {
+                    // Well-known types: one row of their values.
+                    let mut values = Vec::with_capacity(items.len());
+                    for item in items {
+                        let shown = match open(item)? {
+                            Msg::Decoded(m) => {
+                                display_value(&kind, &Value::Message(m), false, depth)
+                            }
+                            Msg::Split(_) => {
+                                return Err(io::Error::other("a well-known type split"));
+                            }
+                        };
+                        values.push(shown);
+                    }
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(format!("repeated {}", kind_name(&kind))),
+                        Cell::Text(list_text(&values)),
+                    ])?;
+                    return Ok(1);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let inner = open(item)?;
+                    let (name, ty) = if field.is_list() {
+                        (format!("{}[{i}]", field.name()), kind_name(&kind))
+                    } else {
+                        (field.name().to_owned(), scalar_type(field))
+                    };
+                    let value = match inner {
+                        Msg::Decoded(m)
+                            if depth + 1 >= MAX_TABLE_DEPTH || is_inline_message(&kind) =>
+                        {
+                            let m = Value::Message(m);
+                            Cell::Text(display_value(&kind, &m, opts.emit_defaults, depth))
+                        }
+                        // Text past the depth tables go to, as decoded.
+                        inner if depth + 1 >= MAX_TABLE_DEPTH => {
+                            Cell::Lines(Box::new(DeepText(inner)))
+                        }
+                        inner => Cell::Nested(Box::new(OwnedRows {
+                            msg: inner,
+                            opts,
+                            depth: depth + 1,
+                            path: bytes_as::join(&self.path, field.name()),
+                        })),
+                    };
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(name),
+                        Cell::Text(ty),
+                        value,
+                    ])?;
+                }
+                Ok(items.len())
+            }
+            Group::Scalars { field, .. } => {
+                let kind = field.kind();
+                let mut ok = true;
+                if matches!(kind, Kind::Bytes) && !field.is_list() {
+                    // Borrowed, never copied; the carried message or the
+                    // hint that there may be one, as decoded.
+                    let mut value = None;
+                    group.for_each_bytes(
+                        &mut |b| {
+                            value = Some(b);
+                            Ok(())
+                        },
+                        &mut ok,
+                    )?;
+                    let Some(b) = value.filter(|b| {
+                        opts.emit_defaults || field.supports_presence() || !b.is_empty()
+                    }) else {
+                        return Ok(0);
+                    };
+                    let path = bytes_as::join(&self.path, field.name());
+                    let ty = match opts.bytes_as.and_then(|ba| ba.lookup(&path)) {
+                        Some(inner) => format!("bytes as {}", inner.name()),
+                        None => scalar_type(field),
+                    };
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(ty),
+                        bytes_cell(b, opts, depth, &path),
+                    ])?;
+                    return Ok(1);
+                }
+                if field.is_list() {
+                    // An empty packed run holds no value: nothing to show
+                    // (`[]`, the default, with --emit-defaults), as decoded.
+                    if !group.has_values() && !opts.emit_defaults {
+                        return Ok(0);
+                    }
+                    row(vec![
+                        Cell::Text(field.number().to_string()),
+                        Cell::Text(field.name().to_owned()),
+                        Cell::Text(format!("repeated {}", kind_name(&kind))),
+                        Cell::Lines(Box::new(ListLines {
+                            group,
+                            field: field.clone(),
+                            depth,
+                        })),
+                    ])?;
+                    return Ok(1);
+                }
+                let mut value = None;
+                group.for_each_scalar(
+                    &mut |v| {
+                        if large::shown(field, &v, opts.emit_defaults) {
+                            value = Some(display_value(&kind, &v, false, depth));
+                        }
+                        Ok(())
+                    },
+                    &mut ok,
+                )?;
+                let Some(text) = value else {
+                    return Ok(0);
+                };
+                row(vec![
+                    Cell::Text(field.number().to_string()),
+                    Cell::Text(field.name().to_owned()),
+                    Cell::Text(scalar_type(field)),
+                    Cell::Text(text),
+                ])?;
+                Ok(1)
+            }
+            Group::Decoded(m) => present_rows(m, opts, depth, &self.path, false, row),
+        }
     }
 }
 
@@ -426,6 +524,71 @@ fn bytes_cell<'s>(b: &'s [u8], opts: TableOptions, depth: usize, path: &str) -> 
         None => {}
     }
     Cell::Text(text)
+}
+
+/// The values of a repeated scalar field read a field at a time, as
+/// [`list_text`] shows them, made a line at a time: ten million values are
+/// never a list of strings in memory.
+struct ListLines<'g, 'a> {
+    group: &'g Group<'a>,
+    field: FieldDescriptor,
+    depth: usize,
+}
+
+impl grid::Lines for ListLines<'_, '_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let kind = self.field.kind();
+        let mut list = ListText {
+            line: String::from("["),
+            count: 0,
+        };
+        let mut ok = true;
+        if matches!(kind, Kind::Bytes) {
+            // Shown capped: never copied whole.
+            self.group.for_each_bytes(
+                &mut |b| list.push(&display_bytes(b, CELL_BYTES), line),
+                &mut ok,
+            )?;
+        } else {
+            self.group.for_each_scalar(
+                &mut |v| list.push(&display_value(&kind, &v, false, self.depth), line),
+                &mut ok,
+            )?;
+        }
+        list.line.push(']');
+        line(&list.line)
+    }
+}
+
+/// [`list_text`] a value at a time: the line being made and how many
+/// values came before.
+struct ListText {
+    line: String,
+    count: usize,
+}
+
+impl ListText {
+    fn push(&mut self, value: &str, out: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        if self.count > 0 {
+            if self.count % ITEMS_PER_LINE == 0 {
+                self.line.push(',');
+                out(&self.line)?;
+                self.line.clear();
+                self.line.push(' ');
+            } else {
+                self.line.push_str(", ");
+            }
+        }
+        let mut parts = value.split('\n');
+        self.line.push_str(parts.next().unwrap_or_default());
+        for part in parts {
+            out(&self.line)?;
+            self.line.clear();
+            self.line.push_str(part);
+        }
+        self.count += 1;
+        Ok(())
+    }
 }
 
 /// A repeated scalar's values, [`ITEMS_PER_LINE`] to a line.
@@ -466,7 +629,83 @@ fn detach<'s>(cell: Cell<'_>) -> Cell<'s> {
                 .trim_end_matches('\n')
                 .to_owned(),
         ),
+        Cell::Lines(lines) => {
+            let mut text = String::new();
+            let _ = lines.lines(&mut |l| {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(l);
+                Ok(())
+            });
+            Cell::Text(text)
+        }
     }
+}
+
+/// The text format of a message (decoded, or read a field at a time) a line
+/// at a time, as [`crate::render::text::write_msg`] makes it; with
+/// `break_at`, lines longer than that many characters are broken (as
+/// [`wrap_lines`] breaks them).
+struct MsgText<'r, 'a> {
+    msg: &'r Msg<'a>,
+    break_at: Option<usize>,
+}
+
+impl grid::Lines for MsgText<'_, '_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let mut put = |l: &str| match self.break_at {
+            Some(n) => break_line(l, n, line),
+            None => line(l),
+        };
+        // The start of a line whose end is still to come.
+        let mut pending = String::new();
+        let mut text = String::new();
+        let opts = crate::render::text::TextOptions::default();
+        crate::render::text::write_msg(self.msg, 0, &opts, &mut text, &mut |t| {
+            let mut start = 0;
+            for (end, _) in t.match_indices('\n') {
+                if pending.is_empty() {
+                    put(&t[start..end])?;
+                } else {
+                    pending.push_str(&t[start..end]);
+                    put(&pending)?;
+                    pending.clear();
+                }
+                start = end + 1;
+            }
+            pending.push_str(&t[start..]);
+            t.clear();
+            Ok(())
+        })?;
+        if !pending.is_empty() {
+            put(&pending)?;
+        }
+        Ok(())
+    }
+}
+
+/// A message shown as text in a cell (nested too deep for a table).
+struct DeepText<'a>(Msg<'a>);
+
+impl grid::Lines for DeepText<'_> {
+    fn lines(&self, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        let text = MsgText {
+            msg: &self.0,
+            break_at: Some(CELL_LINE),
+        };
+        text.lines(line)
+    }
+}
+
+/// `l` in pieces of `n` characters (the last one shorter).
+fn break_line(l: &str, n: usize, line: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+    let mut rest = l;
+    while let Some((at, _)) = rest.char_indices().nth(n) {
+        line(&rest[..at])?;
+        rest = &rest[at..];
+    }
+    line(rest)
 }
 
 /// The rows of one field; returns how many.
@@ -674,6 +913,29 @@ fn wrap_lines(text: &str) -> String {
     out
 }
 
+/// Breaks `text` after `, ` so that its lines are no wider than `width`
+/// where it can (a single item wider than that stays whole).
+fn wrap_after_commas(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    let mut line = 0;
+    for (i, item) in text.split(", ").enumerate() {
+        let item_width = grid::text_width(item);
+        if i > 0 {
+            // Room for the item and the comma that may follow it.
+            if line + 2 + item_width + 1 > width {
+                out.push_str(",\n ");
+                line = 1;
+            } else {
+                out.push_str(", ");
+                line += 2;
+            }
+        }
+        out.push_str(item);
+        line += item_width;
+    }
+    out
+}
+
 /// Strings as they are, with control characters escaped so rows stay rows,
 /// cut after [`CELL_CHARS`] characters.
 fn display_string(s: &str) -> String {
@@ -785,14 +1047,14 @@ impl Source for RawRows<'_> {
         &["#", "wire", "value"]
     }
 
-    fn text(&self) -> Option<String> {
+    fn text(&self) -> Option<Box<dyn grid::Lines + '_>> {
         let opts = raw::TextOptions {
             guess: self.opts.guess,
             cap: Some(CELL_BYTES),
         };
         let mut out = String::new();
         raw::append_text(self.buf, 0, self.depth, &opts, &mut out);
-        Some(out)
+        Some(Box::new(grid::TextLines(out)))
     }
 
     fn rows<'s>(&'s self, row: RowFn<'_, 's>) -> io::Result<()> {
@@ -891,8 +1153,10 @@ fn raw_display(v: RawValue<'_>, opts: TableOptions, depth: usize) -> String {
             }
             LenReading::Bytes => {
                 let mut s = display_bytes(data, CELL_BYTES);
-                if let Some(p) = raw::packed_reading(data, guess) {
-                    s.push_str(&format!("\n({p})"));
+                // The values of the bytes shown, no wider than their hex.
+                if let Some(p) = raw::packed_reading(data, guess, CELL_BYTES) {
+                    s.push('\n');
+                    s.push_str(&wrap_after_commas(&format!("({p})"), HEX_LINE_BYTES * 2));
                 }
                 s
             }

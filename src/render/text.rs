@@ -51,6 +51,19 @@ fn write_message(
     path: &str,
     out: &mut String,
 ) {
+    write_fields(msg, indent, opts, path, opts.emit_defaults, out);
+}
+
+/// The fields of `msg`; with `defaults`, singular fields without presence
+/// at their default values too (their sub-messages follow `opts`).
+fn write_fields(
+    msg: &DynamicMessage,
+    indent: usize,
+    opts: &TextOptions,
+    path: &str,
+    defaults: bool,
+    out: &mut String,
+) {
     if msg.descriptor().full_name() == "google.protobuf.Any" && write_any(msg, indent, opts, out) {
         return;
     }
@@ -65,13 +78,7 @@ fn write_message(
         }
         let value = match present_value(msg, &field) {
             Some(v) => v,
-            None if opts.emit_defaults
-                && !field.supports_presence()
-                && !field.is_list()
-                && !field.is_map() =>
-            {
-                msg.get_field(&field)
-            }
+            None if defaults && shows_default(&field) => msg.get_field(&field),
             None => continue,
         };
         if field.is_map() {
@@ -148,7 +155,22 @@ fn write_msg_at(
         }
         Msg::Split(s) => s,
     };
+    // Fields absent from the bytes are written in their place at their
+    // default, with --emit-defaults, as decoded.
+    let mut absent = split.absent().peekable();
+    let default = |field: &FieldDescriptor, out: &mut String| {
+        if opts.emit_defaults && shows_default(field) {
+            let value = Value::default_value_for_field(field);
+            let at = FieldAt { field, path };
+            let (name, kind) = (text_name(field), field.kind());
+            write_values(&name, &kind, &value, indent, opts, Some(at), out);
+        }
+    };
     for group in &split.groups {
+        let number = group.numbers().next().unwrap_or(u32::MAX);
+        while let Some(field) = absent.next_if(|f| f.number() < number) {
+            default(&field, out);
+        }
         match group {
             Group::Messages { field, items } => {
                 let Kind::Message(desc) = field.kind() else {
@@ -157,7 +179,7 @@ fn write_msg_at(
                 let name = text_name(field);
                 let inner_path = bytes_as::join(path, field.name());
                 for item in items {
-                    let inner = Msg::open(&desc, item, split.depth + 1)
+                    let inner = Msg::reopen(&desc, item, split.depth + 1)
                         .ok_or_else(|| io::Error::other("a sub-message changed while shown"))?;
                     pad(out, indent);
                     let _ = writeln!(out, "{name} {{");
@@ -173,18 +195,33 @@ fn write_msg_at(
                         .bytes_as
                         .is_none_or(|b| b.for_field(path, field).is_none()) =>
             {
-                // Borrowed, escaped straight into the output: never copied.
+                // Borrowed, escaped straight into the output a piece at a
+                // time: never copied.
                 let name = text_name(field);
                 let mut ok = true;
+                let shown = |b: &[u8]| {
+                    field.is_list()
+                        || field.supports_presence()
+                        || opts.emit_defaults
+                        || !b.is_empty()
+                };
                 group.for_each_bytes(
                     &mut |b| {
-                        if field.is_list() || field.supports_presence() || !b.is_empty() {
+                        if shown(b) {
                             pad(out, indent);
-                            let _ = writeln!(out, "{name}: \"{}\"", c_escape(b));
+                            let _ = write!(out, "{name}: \"");
+                            for piece in b.chunks(TEXT_PIECE) {
+                                c_escape_into(piece, out);
+                                if out.len() >= TEXT_PIECE {
+                                    spill(out)?;
+                                }
+                            }
+                            out.push_str("\"\n");
                         }
+                        Ok(())
                     },
                     &mut ok,
-                );
+                )?;
             }
             Group::Scalars { field, .. } => {
                 let (name, kind) = (text_name(field), field.kind());
@@ -192,26 +229,44 @@ fn write_msg_at(
                 let mut ok = true;
                 group.for_each_scalar(
                     &mut |v| {
-                        if large::shown(field, &v) {
+                        if large::shown(field, &v, opts.emit_defaults) {
                             write_one(&name, &kind, &v, indent, opts, Some(at), out);
                         }
+                        // A run of ten million values goes out as it is made.
+                        if out.len() >= TEXT_PIECE {
+                            spill(out)?;
+                        }
+                        Ok(())
                     },
                     &mut ok,
-                );
+                )?;
             }
-            Group::Decoded(m) => write_message(m, indent, opts, path, out),
+            // A map or an extension: its own fields only.
+            Group::Decoded(m) => write_fields(m, indent, opts, path, false, out),
         }
         spill(out)?;
+    }
+    for field in absent {
+        default(&field, out);
     }
     let raw_opts = raw::TextOptions {
         guess: raw::Guess::Some,
         cap: None,
     };
     for unknown in &split.unknown {
-        raw::append_text(unknown, indent, 0, &raw_opts, out);
+        raw::write_text(unknown, indent, 0, &raw_opts, out, spill)?;
     }
     spill(out)
 }
+
+/// Is a field written at its default value with --emit-defaults? Singular
+/// fields without presence.
+fn shows_default(field: &FieldDescriptor) -> bool {
+    !field.supports_presence() && !field.is_list() && !field.is_map()
+}
+
+/// Text longer than this is handed on while a field's values are written.
+const TEXT_PIECE: usize = 1 << 16;
 
 fn pad(out: &mut String, indent: usize) {
     for _ in 0..indent {
@@ -404,6 +459,12 @@ pub fn scalar(kind: &Kind, value: &Value) -> String {
 /// ASCII as three-digit octal.
 pub fn c_escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
+    c_escape_into(bytes, &mut out);
+    out
+}
+
+/// [`c_escape`], appending to `out`.
+pub fn c_escape_into(bytes: &[u8], out: &mut String) {
     for &b in bytes {
         match b {
             b'\n' => out.push_str("\\n"),
@@ -418,7 +479,6 @@ pub fn c_escape(bytes: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 /// protobuf's `SimpleFtoa`: `%.6g`, or `%.9g` when that does not read back.

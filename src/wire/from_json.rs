@@ -69,7 +69,7 @@ fn encode_message(
         if pieces.iter().any(|(n, _)| *n == field.number()) {
             return None; // the same field twice (also as name and JSON name)
         }
-        if raw.get() == "null" {
+        if raw.get() == "null" && !null_is_a_value(&field.kind()) {
             continue; // as the whole path: null leaves a field unset
         }
         if let Some(oneof) = field.containing_oneof().filter(|o| !o.is_synthetic()) {
@@ -87,8 +87,8 @@ fn encode_message(
             Kind::Message(m) if field.is_list() && !field.is_group() && large => {
                 let Items(items) = serde_json::from_str(raw.get()).ok()?;
                 for item in items {
-                    if item.get() == "null" {
-                        return None;
+                    if item.get() == "null" && !null_is_a_value(&field.kind()) {
+                        return None; // an error, said by the whole path
                     }
                     length_delimited(field.number(), &mut piece, |body| {
                         encode_message(&m, item.get(), depth + 1, body)
@@ -113,6 +113,18 @@ fn encode_message(
         out.extend_from_slice(&piece);
     }
     Some(())
+}
+
+/// Is JSON `null` a value of this kind? In a `google.protobuf.Value` it is
+/// `null_value: NULL_VALUE`, in a `google.protobuf.NullValue` it is
+/// `NULL_VALUE` (for any cardinality, as the whole path reads it); in any
+/// other field it leaves the field unset.
+fn null_is_a_value(kind: &Kind) -> bool {
+    match kind {
+        Kind::Message(m) => m.full_name() == "google.protobuf.Value",
+        Kind::Enum(e) => e.full_name() == "google.protobuf.NullValue",
+        _ => false,
+    }
 }
 
 /// Appends field `number` holding what `body` writes, with its length.

@@ -22,7 +22,10 @@ pub const MAX_DEPTH: usize = 100;
 /// `google.protobuf.Any` fields, goes deeper than [`MAX_DEPTH`].
 ///
 /// Decoding bounds plain nesting, but an Any's payload is opaque bytes until
-/// something expands it (JSON, text, tables do); this bounds that too.
+/// something expands it (JSON, text, tables do); this bounds that too. It
+/// also counts what a decode counts (extensions, unknown groups), so that a
+/// part of a message decoded on its own at `depth` is refused where a decode
+/// of the whole would be.
 pub fn check_nesting(msg: &DynamicMessage) -> Result<(), String> {
     check_nesting_from(msg, 0)
 }
@@ -40,7 +43,20 @@ pub fn check_nesting_from(msg: &DynamicMessage, depth: usize) -> Result<(), Stri
                 walk(&inner, depth + 1)?;
             }
         }
-        for (_, value) in msg.fields() {
+        let unknown_group = msg
+            .unknown_fields()
+            .any(|f| f.wire_type() == prost::encoding::WireType::StartGroup);
+        if unknown_group {
+            let mut unknown = Vec::new();
+            for f in msg.unknown_fields() {
+                f.encode(&mut unknown);
+            }
+            if !groups_fit(&unknown, depth) {
+                return Err(format!("groups nested deeper than {MAX_DEPTH} levels"));
+            }
+        }
+        let extensions = msg.extensions().map(|(_, v)| v);
+        for value in msg.fields().map(|(_, v)| v).chain(extensions) {
             match value {
                 Value::Message(m) => walk(m, depth + 1)?,
                 Value::List(items) => {
@@ -63,6 +79,21 @@ pub fn check_nesting_from(msg: &DynamicMessage, depth: usize) -> Result<(), Stri
         Ok(())
     }
     walk(msg, depth)
+}
+
+/// Do the groups among the unknown fields of a message at nesting `depth`
+/// stay within [`MAX_DEPTH`], counting that depth (as a decode counts)?
+fn groups_fit(unknown: &[u8], depth: usize) -> bool {
+    let mut pos = 0;
+    while pos < unknown.len() {
+        let Some((number, wt)) = read_key(unknown, &mut pos) else {
+            return false;
+        };
+        if skip_value(unknown, &mut pos, number, wt, depth + 1).is_none() {
+            return false;
+        }
+    }
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
