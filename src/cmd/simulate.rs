@@ -67,6 +67,8 @@ struct Held {
     topic: String,
     payload: Vec<u8>,
     line: String,
+    /// The same for `-o jsonl`: device, command, correlation id, code.
+    fields: serde_json::Value,
     received: Instant,
 }
 
@@ -382,11 +384,12 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                         match responder.bad_command(id_field.as_deref(), &id) {
                             Some(reply) => match topic_for(&reply) {
                                 Ok(topic) => {
-                                    let code = responder.error_name().unwrap_or_default();
-                                    let line = format!(
-                                        "{what}; answered {}",
-                                        return_code_of(&reply).unwrap_or(code)
-                                    );
+                                    let code = return_code_of(&reply)
+                                        .or_else(|| responder.error_name())
+                                        .unwrap_or_default();
+                                    let line = format!("{what}; answered {code}");
+                                    let fields = serde_json::json!({"device": id,
+                                        "error": what, "return_code": code});
                                     let sent = send_reply(
                                         &mut listener,
                                         pub_qos,
@@ -396,6 +399,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                                             topic,
                                             payload: crate::wire::encode_to_vec(&reply),
                                             line,
+                                            fields,
                                             received,
                                         },
                                     );
@@ -456,10 +460,13 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                     .clone()
                     .unwrap_or_else(|| "command".to_owned());
                 let line = format!("{id} {selected} {corr}: {code}");
+                let fields = serde_json::json!({"device": id, "command": selected,
+                    "correlation_id": corr, "return_code": code});
                 let h = Held {
                     topic,
                     payload: crate::wire::encode_to_vec(&answer.reply),
                     line,
+                    fields,
                     received,
                 };
                 match delay {
@@ -547,7 +554,16 @@ fn send_reply(
             let ms = h.received.elapsed().as_secs_f64() * 1000.0;
             log.event(
                 &format!("{} → {} ({bytes} bytes) in {ms:.1} ms", h.line, h.topic),
-                &serde_json::json!({"event":"reply","line":h.line,"topic":h.topic,"bytes":bytes,"latency_ms":ms}),
+                &{
+                    let mut j = h.fields.clone();
+                    if let Some(m) = j.as_object_mut() {
+                        m.insert("event".into(), "reply".into());
+                        m.insert("topic".into(), h.topic.clone().into());
+                        m.insert("bytes".into(), bytes.into());
+                        m.insert("latency_ms".into(), ((ms * 1000.0).round() / 1000.0).into());
+                    }
+                    j
+                },
             );
             true
         }
