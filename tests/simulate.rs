@@ -1457,7 +1457,6 @@ fn quiet_logs_no_replies_and_fill_empty_leaves_unset_what_nothing_gives() {
 // 10. Defects found.
 
 #[test]
-#[ignore = "defect: six `commander simulate --broker embedded` started at once: several print 'embedded MQTT broker ... on mqtt://127.0.0.1:1883' (the free-port check races the bind; the losers run no broker, say nothing and use the winner's); expected each to run and announce its own broker"]
 fn simulators_started_at_once_with_embedded_brokers_each_run_their_own() {
     // The race is lost in one round of five or so here: ten rounds.
     const N: usize = 6;

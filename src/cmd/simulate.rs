@@ -671,32 +671,80 @@ fn parse_delay(text: &str) -> Result<(Duration, Duration)> {
 }
 
 /// An embedded broker on 127.0.0.1:1883, or a free port when that is taken.
+///
+/// A port that looked free can be taken by another process before the
+/// broker binds it (two simulators started at once): the broker's thread
+/// then fails without a word, and the port answers with someone else's
+/// broker. So the broker is asked whether it is ours: a message published to
+/// the port on a topic of our own must reach a subscriber inside this
+/// process. If not, another free port is tried.
 fn start_embedded() -> Result<(std::thread::JoinHandle<()>, String)> {
-    let port = match TcpListener::bind("127.0.0.1:1883") {
+    let free_port =
+        || -> Result<u16> { Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()) };
+    let mut port = match TcpListener::bind("127.0.0.1:1883") {
         Ok(l) => {
             drop(l);
             1883
         }
-        Err(_) => TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+        Err(_) => free_port()?,
     };
-    let config = embedded_config(port);
-    let thread = std::thread::Builder::new()
-        .name("embedded-broker".into())
-        .spawn(move || {
-            let mut broker = rumqttd::Broker::new(config);
-            if let Err(e) = broker.start() {
-                eprintln!("error: the embedded broker stopped: {e}");
+    for _ in 0..5 {
+        let mut broker = rumqttd::Broker::new(embedded_config(port));
+        let probe = format!("commander/probe/{}", uuid::Uuid::new_v4().simple());
+        let (mut probe_tx, mut probe_rx) = broker
+            .link("commander-probe")
+            .map_err(|e| anyhow!("the embedded broker: {e}"))?;
+        probe_tx
+            .subscribe(probe.clone())
+            .map_err(|e| anyhow!("the embedded broker: {e}"))?;
+        let thread = std::thread::Builder::new()
+            .name("embedded-broker".into())
+            .spawn(move || {
+                let _ = broker.start();
+            })?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let until = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if Instant::now() > until {
+                return Err(anyhow!("the embedded broker did not start on {addr}"));
             }
-        })?;
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let until = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        if Instant::now() > until {
-            return Err(anyhow!("the embedded broker did not start on {addr}"));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        let url = format!("mqtt://127.0.0.1:{port}");
+        let cfg = mqtt::BrokerConfig {
+            url: url.clone(),
+            keep_alive: Duration::from_secs(30),
+            ..Default::default()
+        };
+        let mut ours = false;
+        if let Ok(mut conn) = crate::transport::mqtt_conn::Conn::open(&cfg, Duration::from_secs(2))
+        {
+            if conn
+                .publish(&probe, QoS::AtMostOnce, b"probe".to_vec())
+                .is_ok()
+            {
+                let until = std::time::Instant::now() + Duration::from_secs(2);
+                while std::time::Instant::now() < until {
+                    match probe_rx.recv_deadline(until) {
+                        Ok(Some(rumqttd::Notification::Forward(_))) => {
+                            ours = true;
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            }
+            conn.disconnect();
+        }
+        if ours {
+            return Ok((thread, url));
+        }
+        port = free_port()?;
     }
-    Ok((thread, format!("mqtt://127.0.0.1:{port}")))
+    Err(anyhow!(
+        "the embedded broker could not get a port of its own (every port it tried was taken by another broker)"
+    ))
 }
 
 fn embedded_config(port: u16) -> rumqttd::Config {

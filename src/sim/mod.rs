@@ -179,6 +179,29 @@ impl Responder {
                 }
             }
         }
+        // A failure carries the response's error payload when it has one
+        // (a oneof member no value selects, named like error or failure).
+        if fail {
+            if let Some((l, m)) = self.response_link.as_ref().and_then(|l| {
+                l.oneof
+                    .fields()
+                    .find(|f| {
+                        l.number_for(f).is_none() && {
+                            let n = normalize(f.name());
+                            n.contains("error") || n.contains("fail")
+                        }
+                    })
+                    .map(|m| (l, m))
+            }) {
+                if let Kind::Message(md) = m.kind() {
+                    let mut payload = DynamicMessage::new(md);
+                    if self.fill == Fill::Random {
+                        fill::fill(&mut payload, ctx.rng, &[]);
+                    }
+                    set_in(&mut reply, &l.oneof_owner, &m, Value::Message(payload));
+                }
+            }
+        }
         if self.fill == Fill::Random && template.is_none() {
             let skip: Vec<&str> = self.response_link.iter().map(|l| l.oneof.name()).collect();
             let mut header = DynamicMessage::new(self.response.clone());
@@ -602,7 +625,13 @@ mod tests {
         assert_eq!(j["correlation_id"], "c-2");
         let a = answer(&r, &cmd, true);
         assert!(a.failed);
-        assert_eq!(json(&a.reply)["return_code"], "INTERNAL_ERROR");
+        let j = json(&a.reply);
+        assert_eq!(j["return_code"], "INTERNAL_ERROR");
+        // The response's error member, not the success payload.
+        assert!(
+            j.get("error").is_some() && j.get("door_lock").is_none(),
+            "{j}"
+        );
         assert_eq!(
             r.bad_command(Some("vehicle_id"), "X")
                 .map(|m| json(&m)["return_code"].clone()),
