@@ -36,6 +36,26 @@
 //! also `published` (PUBLISH packets, resends included), `resent`,
 //! `connections` and `connection_failures`; it is printed, and the exit
 //! status 1, also when the publisher gives up.
+//!
+//! Round-trip mode, for benches/simulate.sh (PUB_RTT_KEYS set; the paced
+//! mode's variables are then ignored but for PUB_RATE and PUB_CLIENT_ID):
+//!   PUB_RTT_KEYS=FILE   one line per message: a string its reply carries
+//!                       (its correlation id), looked for in the reply's bytes
+//!   PUB_RTT_FILTER=F    where the replies come (default
+//!                       /device/+/MQTTPROTOBUF/commandresponse), subscribed
+//!                       at QOS before the first command
+//!   PUB_RTT_SECONDS=S   stop sending new commands after S seconds (default:
+//!                       when every message has been sent)
+//!   PUB_RTT_TIMEOUT=S   how long to wait for each reply (default 5)
+//! One connection; one command at a time: publish message i (at start + i/R
+//! with PUB_RATE=R, else right after the previous reply), then wait for a
+//! message on F whose payload holds key i. The round trip is from the
+//! publish call to the reply read off the socket by rumqttc (the broker
+//! twice, the device's handling, no process start). TCP_NODELAY is set, as
+//! commander sets it on its connections. Prints one JSON line per
+//! command, `{"i", "t" (Unix seconds at the publish), "rtt_ms" | "timeout"}`,
+//! then `{"summary": true, ...}`; exit status 1 when a reply was missing or
+//! the connection failed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,6 +126,32 @@ fn main() {
         .build()
         .unwrap();
     let env = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
+    if let Some(keys) = env("PUB_RTT_KEYS") {
+        let keys: Vec<Vec<u8>> = std::fs::read_to_string(&keys)
+            .expect("PUB_RTT_KEYS")
+            .lines()
+            .map(|l| l.as_bytes().to_vec())
+            .collect();
+        assert_eq!(keys.len(), n, "PUB_RTT_KEYS and PAYLOADS differ in length");
+        let r = Rtt {
+            host,
+            port,
+            qos,
+            inflight,
+            rate: env("PUB_RATE").map_or(0.0, |r| r.parse().expect("PUB_RATE")),
+            client_id: env("PUB_CLIENT_ID")
+                .unwrap_or_else(|| format!("bench-rtt-{}", std::process::id())),
+            filter: env("PUB_RTT_FILTER")
+                .unwrap_or_else(|| "/device/+/MQTTPROTOBUF/commandresponse".to_owned()),
+            seconds: env("PUB_RTT_SECONDS")
+                .map(|s| Duration::from_secs_f64(s.parse().expect("PUB_RTT_SECONDS"))),
+            timeout: Duration::from_secs_f64(
+                env("PUB_RTT_TIMEOUT").map_or(5.0, |s| s.parse().expect("PUB_RTT_TIMEOUT")),
+            ),
+        };
+        let code = rt.block_on(r.run(msgs, keys));
+        std::process::exit(code);
+    }
     if ["PUB_RATE", "PUB_CLIENT_ID", "PUB_RETRY", "PUB_PROGRESS"]
         .iter()
         .any(|v| env(v).is_some())
@@ -405,5 +451,126 @@ impl Paced {
             acked_n as f64 / secs
         );
         if complete { 0 } else { 1 }
+    }
+}
+
+/// The round-trip prober (PUB_RTT_KEYS set).
+struct Rtt {
+    host: String,
+    port: u16,
+    qos: QoS,
+    inflight: u16,
+    rate: f64,
+    client_id: String,
+    filter: String,
+    seconds: Option<Duration>,
+    timeout: Duration,
+}
+
+impl Rtt {
+    async fn run(self, msgs: Vec<(String, Vec<u8>)>, keys: Vec<Vec<u8>>) -> i32 {
+        let mut opts = MqttOptions::new(self.client_id.clone(), self.host.clone(), self.port);
+        opts.set_keep_alive(Duration::from_secs(30));
+        opts.set_inflight(self.inflight);
+        opts.set_max_packet_size(1 << 20, 1 << 20);
+        opts.set_clean_session(true);
+        let (client, mut el) = AsyncClient::new(opts, 4096);
+        // As commander's own connections: no Nagle delay on the commands.
+        let mut net = el.network_options();
+        net.set_tcp_nodelay(true);
+        el.set_network_options(net);
+        let fail = |what: String| -> i32 {
+            eprintln!("rtt: {what}");
+            1
+        };
+        // CONNACK, then the subscription acknowledged.
+        let ready = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut subscribed = false;
+            loop {
+                match el.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) if !subscribed => {
+                        client
+                            .subscribe(self.filter.clone(), self.qos)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        subscribed = true;
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| Err("no CONNACK/SUBACK in 10 s".into()));
+        if let Err(e) = ready {
+            return fail(format!("cannot connect and subscribe: {e}"));
+        }
+        let start = tokio::time::Instant::now();
+        let t0 = Instant::now();
+        let (mut probes, mut answered, mut timeouts, mut other) = (0usize, 0usize, 0usize, 0usize);
+        let mut error = None;
+        'probes: for (i, ((topic, payload), key)) in msgs.into_iter().zip(&keys).enumerate() {
+            if self.seconds.is_some_and(|limit| t0.elapsed() >= limit) {
+                break;
+            }
+            if self.rate > 0.0 {
+                tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / self.rate))
+                    .await;
+            }
+            let t_unix = now_unix();
+            let sent = Instant::now();
+            if let Err(e) = client.publish(topic, self.qos, false, payload).await {
+                error = Some(format!("publish: {e}"));
+                break;
+            }
+            probes += 1;
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            loop {
+                match tokio::time::timeout_at(deadline, el.poll()).await {
+                    Err(_) => {
+                        timeouts += 1;
+                        println!("{{\"i\": {i}, \"t\": {t_unix:.6}, \"timeout\": true}}");
+                        break;
+                    }
+                    Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                        if p.payload.windows(key.len()).any(|w| w == key.as_slice()) {
+                            let ms = sent.elapsed().as_secs_f64() * 1000.0;
+                            answered += 1;
+                            println!("{{\"i\": {i}, \"t\": {t_unix:.6}, \"rtt_ms\": {ms:.4}}}");
+                            break;
+                        }
+                        other += 1;
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        error = Some(format!("connection failed: {e}"));
+                        break 'probes;
+                    }
+                }
+            }
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let _ = client.disconnect().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                match el.poll().await {
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        println!(
+            "{{\"summary\": true, \"probes\": {probes}, \"answered\": {answered}, \"timeouts\": {timeouts}, \"other_replies\": {other}, \"seconds\": {secs:.6}, \"rate_target\": {}, \"error\": {}}}",
+            self.rate,
+            error
+                .as_ref()
+                .map_or("null".to_owned(), |e| format!("{e:?}"))
+        );
+        if let Some(e) = error {
+            return fail(e);
+        }
+        if timeouts > 0 { 1 } else { 0 }
     }
 }
