@@ -78,6 +78,20 @@ fn fill_at(msg: &mut DynamicMessage, rng: &mut StdRng, skip: &[&str], depth: usi
 
 /// One value of `kind` for field `f`.
 fn single(f: &FieldDescriptor, kind: &Kind, rng: &mut StdRng, depth: usize) -> Option<Value> {
+    // A percentage stays within 0-100 whatever its type.
+    let name = f.name().to_ascii_lowercase();
+    if name.ends_with("pct") || name.ends_with("percent") || name.ends_with("percentage") {
+        let p = rng.random_range(0..=100u32);
+        match kind {
+            Kind::Double => return Some(Value::F64(f64::from(p))),
+            Kind::Float => return Some(Value::F32(p as f32)),
+            Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => return Some(Value::I32(p as i32)),
+            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => return Some(Value::I64(i64::from(p))),
+            Kind::Uint32 | Kind::Fixed32 => return Some(Value::U32(p)),
+            Kind::Uint64 | Kind::Fixed64 => return Some(Value::U64(u64::from(p))),
+            _ => {}
+        }
+    }
     Some(match kind {
         Kind::Double => Value::F64(two_decimals(rng.random_range(0.0..100.0))),
         Kind::Float => Value::F32(two_decimals(rng.random_range(0.0..100.0)) as f32),
@@ -162,6 +176,20 @@ mod tests {
         let bytes = crate::wire::encode_to_vec(&msg);
         let back = DynamicMessage::decode(desc, bytes.as_slice()).unwrap();
         assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn percentages_stay_within_0_and_100() {
+        let schema = crate::schema::Schema::builtin().unwrap();
+        let desc = schema.message("cvp.VehicleTelemetryMessage").unwrap();
+        let f = desc.get_field_by_name("fuel_level_pct").unwrap();
+        let mut rng = StdRng::seed_from_u64(5);
+        for _ in 0..200 {
+            let mut msg = DynamicMessage::new(desc.clone());
+            fill(&mut msg, &mut rng, &[]);
+            let v = msg.get_field(&f).as_u32().unwrap();
+            assert!(v <= 100, "{v}");
+        }
     }
 
     #[test]
