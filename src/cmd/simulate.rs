@@ -59,7 +59,7 @@ enum Job {
     /// Publish entry `entry` for device `device`.
     Publish { device: usize, entry: usize },
     /// A delayed reply.
-    Reply { slot: usize },
+    Reply { slot: u64 },
 }
 
 /// A reply waiting for its delay.
@@ -249,7 +249,9 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
             )));
         }
     }
-    let mut held: Vec<Option<Held>> = Vec::new();
+    // Replies waiting for their delay, by slot; a slot is freed when sent.
+    let mut held: HashMap<u64, Held> = HashMap::new();
+    let mut next_slot = 0u64;
     let mut in_flight: HashMap<u16, ()> = HashMap::new();
     let mut counts = Counts::default();
     let mut last_summary = Instant::now();
@@ -329,7 +331,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                     }
                 }
                 Job::Reply { slot } => {
-                    if let Some(h) = held.get_mut(slot).and_then(Option::take) {
+                    if let Some(h) = held.remove(&slot) {
                         if send_reply(&mut listener, pub_qos, &mut in_flight, &log, h) {
                             counts.answered += 1;
                             counts.sent += u64::from(pub_qos != QoS::AtMostOnce);
@@ -337,9 +339,6 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                     }
                 }
             }
-        }
-        if held.len() > 64 && held.iter().all(Option::is_none) {
-            held.clear();
         }
         if last_summary.elapsed() >= SUMMARY_EVERY {
             log.summary(&counts, false);
@@ -476,14 +475,13 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                         } else {
                             low
                         };
-                        held.push(Some(h));
+                        next_slot += 1;
+                        held.insert(next_slot, h);
                         order += 1;
                         jobs.push(Reverse((
                             received + wait,
                             order,
-                            Job::Reply {
-                                slot: held.len() - 1,
-                            },
+                            Job::Reply { slot: next_slot },
                         )));
                     }
                     None => {
@@ -518,7 +516,9 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         }
     }
     // Replies still waiting for their delay go now; then goodbye.
-    for h in held.into_iter().flatten() {
+    let mut waiting: Vec<(u64, Held)> = held.into_iter().collect();
+    waiting.sort_by_key(|(slot, _)| *slot);
+    for (_, h) in waiting {
         if send_reply(&mut listener, pub_qos, &mut in_flight, &log, h) {
             counts.answered += 1;
             counts.sent += u64::from(pub_qos != QoS::AtMostOnce);
