@@ -344,13 +344,18 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
             log.summary(&counts, false);
             last_summary = Instant::now();
         }
-        // Wait for the broker, at most until the next job.
-        let wait = jobs
-            .peek()
-            .map_or(TICK, |Reverse((due, _, _))| {
+        // Wait for the broker, at most until the next job; with the
+        // broker's window full, until it acknowledges something (not a
+        // spin on jobs that cannot go yet).
+        let window_full = pub_qos != QoS::AtMostOnce
+            && in_flight.len() >= usize::from(listener.broker_receive_max());
+        let wait = match jobs.peek() {
+            Some(Reverse((due, _, _))) if !window_full => {
                 due.saturating_duration_since(Instant::now())
-            })
-            .min(TICK);
+            }
+            _ => TICK,
+        }
+        .min(TICK);
         let event = listener.next(wait)?;
         match event {
             Event::Message(d) => {
