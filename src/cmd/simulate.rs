@@ -34,6 +34,8 @@ use crate::transport::poll;
 
 /// The summary line comes this often.
 const SUMMARY_EVERY: Duration = Duration::from_secs(5);
+/// Jobs done in one pass between reads of the connection.
+const PASS_JOBS: usize = 2000;
 /// The longest single wait, so signals and summaries are timely.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -86,6 +88,10 @@ struct Counts {
     /// them the broker acknowledged.
     sent: u64,
     acked: u64,
+    /// Commands not answered because the reply could not be made.
+    unanswered: u64,
+    /// Publish periods skipped because the fleet fell behind.
+    late: u64,
 }
 
 pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
@@ -179,6 +185,26 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         d.seq = vec![0; publications.len()];
         d.walks = vec![Vec::new(); publications.len()];
     }
+    // Each entry made once now, for the first device: a template or topic
+    // that cannot work is refused before anything runs.
+    for (i, p) in publications.iter().enumerate() {
+        let what = format!("[[simulate.publish]] entry {} ({})", i + 1, p.topic);
+        let mut scratch = StdRng::seed_from_u64(0);
+        let msg = p
+            .make(
+                id_field.as_deref(),
+                &mut Ctx {
+                    id: &devices[0].id,
+                    n: devices[0].n,
+                    seq: 1,
+                    rng: &mut scratch,
+                    walks: &mut Vec::new(),
+                },
+            )
+            .map_err(|e| anyhow!("{what}: {e:#}"))?;
+        crate::cmd::request::render_topic(&p.topic, &msg, true)
+            .map_err(|e| anyhow!("{what}: {e:#}"))?;
+    }
 
     let log = Log {
         jsonl: args.output == SimulateLog::Jsonl,
@@ -231,6 +257,9 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         u64::from_le_bytes(b.as_bytes()[..8].try_into().expect("16 bytes"))
     });
     let mut rng = StdRng::seed_from_u64(seed);
+    // Unasked messages draw from their own generator: replies repeat for the
+    // same commands whatever the timing of the telemetry.
+    let mut pub_rng = StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut jobs: BinaryHeap<Reverse<(Instant, u64, Job)>> = BinaryHeap::new();
     let mut order = 0u64;
     let start = Instant::now();
@@ -263,10 +292,14 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         }
         let now = Instant::now();
         // Jobs due (publishes wait while the broker's window is full).
+        // A pass does at most this many jobs, so commands are read and a
+        // stop is noticed even when the devices fall behind.
+        let mut budget = PASS_JOBS;
         while let Some(Reverse((due, _, _))) = jobs.peek() {
-            if *due > now {
+            if *due > now || budget == 0 {
                 break;
             }
+            budget -= 1;
             if pub_qos != QoS::AtMostOnce
                 && in_flight.len() >= usize::from(listener.broker_receive_max())
             {
@@ -286,16 +319,19 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                             id: &d.id,
                             n: d.n,
                             seq: d.seq[entry],
-                            rng: &mut rng,
+                            rng: &mut pub_rng,
                             walks: &mut d.walks[entry],
                         },
                     );
                     order += 1;
-                    jobs.push(Reverse((
-                        due + p.period,
-                        order,
-                        Job::Publish { device, entry },
-                    )));
+                    // A period missed (the fleet fell behind) is skipped, not
+                    // made up for in a burst.
+                    let mut next = due + p.period;
+                    if next < now {
+                        counts.late += 1;
+                        next = now + p.period;
+                    }
+                    jobs.push(Reverse((next, order, Job::Publish { device, entry })));
                     let msg = match made {
                         Ok(m) => m,
                         Err(e) => {
@@ -444,6 +480,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                 let answer = match answer {
                     Ok(a) => a,
                     Err(e) => {
+                        counts.unanswered += 1;
                         log.error(&format!("{id}: cannot make the reply: {e:#}"));
                         continue;
                     }
@@ -451,6 +488,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                 let topic = match topic_for(&answer.reply) {
                     Ok(t) => t,
                     Err(e) => {
+                        counts.unanswered += 1;
                         log.error(&format!("{id}: no reply topic: {e:#}"));
                         continue;
                     }
@@ -644,18 +682,29 @@ fn fleet(args: &SimulateArgs, ids: Option<&str>, _has_id_field: bool) -> Result<
     }
     let mut rng = StdRng::seed_from_u64(0);
     let mut walks = Vec::new();
-    Ok((1..=n)
-        .map(|i| {
-            let id = template.render(&mut Ctx {
-                id: "",
-                n: i,
-                seq: 0,
-                rng: &mut rng,
-                walks: &mut walks,
-            });
-            make(id, i)
-        })
-        .collect())
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for i in 1..=n {
+        let id = template.render(&mut Ctx {
+            id: "",
+            n: i,
+            seq: 0,
+            rng: &mut rng,
+            walks: &mut walks,
+        });
+        if id.is_empty() || id.contains(['/', '+', '#']) {
+            return Err(anyhow!(
+                "[simulate] ids gives {id:?} for device {i}: an id is a topic level: not empty, no '/', '+' or '#'"
+            ));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(anyhow!(
+                "[simulate] ids gives {id:?} twice (device {i}): use {{n}} so that every id differs"
+            ));
+        }
+        out.push(make(id, i));
+    }
+    Ok(out)
 }
 
 /// `200ms` or `100ms..2s`.
@@ -901,7 +950,7 @@ impl Log {
             return;
         }
         let text = format!(
-            "{}: {} commands, {} answered ({} with the error code), {} dropped, {} did not decode, {} for other devices; {} published unasked; {} of {} sent acknowledged by the broker{}",
+            "{}: {} commands, {} answered ({} with the error code), {} dropped, {} did not decode, {} for other devices{}; {} published unasked{}; {} of {} sent acknowledged by the broker{}",
             if last { "done" } else { "summary" },
             c.commands,
             c.answered,
@@ -909,7 +958,20 @@ impl Log {
             c.dropped,
             c.bad,
             c.ignored,
+            if c.unanswered > 0 {
+                format!(
+                    ", {} not answered (the reply could not be made)",
+                    c.unanswered
+                )
+            } else {
+                String::new()
+            },
             c.published,
+            if c.late > 0 {
+                format!(" ({} periods skipped: the fleet fell behind)", c.late)
+            } else {
+                String::new()
+            },
             c.acked,
             c.sent,
             if c.not_published > 0 {
@@ -922,7 +984,8 @@ impl Log {
             &text,
             serde_json::json!({"event": if last {"done"} else {"summary"},
                 "commands":c.commands,"answered":c.answered,"failed":c.failed,"dropped":c.dropped,
-                "bad":c.bad,"ignored":c.ignored,"published":c.published,"sent":c.sent,"acknowledged":c.acked,
+                "bad":c.bad,"ignored":c.ignored,"unanswered":c.unanswered,"published":c.published,
+                "late":c.late,"sent":c.sent,"acknowledged":c.acked,
                 "not_published":c.not_published}),
         );
     }

@@ -91,6 +91,18 @@ impl Responder {
                     ));
                 }
             }
+            // Rendered once now: a template that cannot fit the response
+            // type is refused before any device runs.
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+            let json = t.render(&mut Ctx {
+                id: "SIM0001",
+                n: 1,
+                seq: 1,
+                rng: &mut rng,
+                walks: &mut Vec::new(),
+            });
+            crate::value::message_from_json(&response, &json)
+                .map_err(|e| anyhow!("[simulate.replies] {name}: {e:#}\n  rendered: {json}"))?;
             parsed.insert(name.clone(), t);
         }
         let code = return_code(&response, error_code)?;

@@ -191,7 +191,8 @@ fn range_of(text: &str) -> Option<(f64, f64, bool)> {
     let (a, b) = (a.trim(), b.trim());
     let whole = a.parse::<i64>().is_ok() && b.parse::<i64>().is_ok();
     let (low, high): (f64, f64) = (a.parse().ok()?, b.parse().ok()?);
-    (low.is_finite() && high.is_finite() && low <= high).then_some((low, high, whole))
+    (low.is_finite() && high.is_finite() && (high - low).is_finite() && low <= high)
+        .then_some((low, high, whole))
 }
 
 /// A number as JSON text: whole, or with two decimals at most.
