@@ -34,6 +34,8 @@ use crate::transport::poll;
 
 /// The summary line comes this often.
 const SUMMARY_EVERY: Duration = Duration::from_secs(5);
+/// Replies that may wait for their `--delay` at once.
+const MAX_HELD_REPLIES: usize = 100_000;
 /// Jobs done in one pass between reads of the connection.
 const PASS_JOBS: usize = 2000;
 /// The longest single wait, so signals and summaries are timely.
@@ -92,6 +94,8 @@ struct Counts {
     unanswered: u64,
     /// Publish periods skipped because the fleet fell behind.
     late: u64,
+    /// Commands not answered because too many replies were waiting.
+    overloaded: u64,
 }
 
 pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
@@ -512,6 +516,19 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
                     received,
                 };
                 match delay {
+                    // Held replies are bounded: beyond this, a command that
+                    // would wait is not answered (counted), so a flood cannot
+                    // grow memory without end.
+                    Some(_) if held.len() >= MAX_HELD_REPLIES => {
+                        counts.overloaded += 1;
+                        log.event(
+                            &format!(
+                                "{}: not answered, {MAX_HELD_REPLIES} replies already wait for their --delay",
+                                h.line
+                            ),
+                            &serde_json::json!({"event":"overloaded","held":MAX_HELD_REPLIES}),
+                        );
+                    }
                     Some((low, high)) => {
                         let wait = if high > low {
                             low + (high - low).mul_f64(rng.random_range(0.0..=1.0))
@@ -958,13 +975,13 @@ impl Log {
             c.dropped,
             c.bad,
             c.ignored,
-            if c.unanswered > 0 {
-                format!(
-                    ", {} not answered (the reply could not be made)",
-                    c.unanswered
-                )
-            } else {
-                String::new()
+            match (c.unanswered, c.overloaded) {
+                (0, 0) => String::new(),
+                (u, 0) => format!(", {u} not answered (the reply could not be made)"),
+                (0, o) => format!(", {o} not answered (too many replies waiting for --delay)"),
+                (u, o) => format!(
+                    ", {u} not answered (the reply could not be made), {o} not answered (too many replies waiting for --delay)"
+                ),
             },
             c.published,
             if c.late > 0 {
@@ -984,7 +1001,8 @@ impl Log {
             &text,
             serde_json::json!({"event": if last {"done"} else {"summary"},
                 "commands":c.commands,"answered":c.answered,"failed":c.failed,"dropped":c.dropped,
-                "bad":c.bad,"ignored":c.ignored,"unanswered":c.unanswered,"published":c.published,
+                "bad":c.bad,"ignored":c.ignored,"unanswered":c.unanswered,"overloaded":c.overloaded,
+                "published":c.published,
                 "late":c.late,"sent":c.sent,"acknowledged":c.acked,
                 "not_published":c.not_published}),
         );
