@@ -218,16 +218,16 @@ complete -c commander -n "__fish_commander_using_subcommand simulate" -l drop-ra
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l seed -d 'Seed for the random choices and values, for repeatable runs' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -s o -l output -d 'Log format on stderr: a line per event (text) or JSON Lines' -r -f -a "text\t'One line per event'
 jsonl\t'One JSON object per event'"
-complete -c commander -n "__fish_commander_using_subcommand simulate" -l broker -d 'MQTT broker: a URL as for send and listen, or \'embedded\' for one inside this process' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l username -d 'Username' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l password -d 'Password (better from the environment: it is never printed)' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l key -d 'Private key (PEM) of the client certificate' -r -F
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
-complete -c commander -n "__fish_commander_using_subcommand simulate" -l client-id -d 'Client id (default: commander-sim- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
-complete -c commander -n "__fish_commander_using_subcommand simulate" -l qos -d 'Quality of service of the subscription and of what the devices publish: 0, 1 or 2' -r
+complete -c commander -n "__fish_commander_using_subcommand simulate" -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c commander -n "__fish_commander_using_subcommand simulate" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand simulate" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F

@@ -120,6 +120,10 @@ pub enum Command {
     #[command(after_help = EXIT_STATUS)]
     Listen(ListenArgs),
     /// Simulated devices that answer commands and publish telemetry, from the schema alone
+    ///
+    /// --broker takes a URL as for send and listen, or 'embedded': an MQTT 5 broker (rumqttd)
+    /// inside this process on 127.0.0.1:1883, or a free port when 1883 is taken. Loopback only,
+    /// no TLS: for production use mosquitto, EMQX or HiveMQ.
     #[command(after_help = EXIT_STATUS)]
     Simulate(SimulateArgs),
     /// Print a shell completion script
@@ -406,80 +410,8 @@ pub struct SimulateArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// MQTT broker: a URL as for send and listen, or 'embedded' for one inside this process
-    ///
-    /// 'embedded' starts an MQTT 5 broker (rumqttd) on 127.0.0.1:1883, or on a free port
-    /// when 1883 is taken, for commander send/listen in other terminals. Loopback only, no
-    /// TLS: for production use mosquitto, EMQX or HiveMQ.
-    #[arg(long, value_name = "URL|embedded")]
-    pub broker: Option<String>,
-
     #[command(flatten)]
-    pub connection: SimBrokerArgs,
-}
-
-/// The broker flags of send and listen but --broker (simulate takes 'embedded' too).
-#[derive(Debug, Args, Clone, Default)]
-pub struct SimBrokerArgs {
-    /// Username
-    #[arg(long, value_name = "NAME")]
-    pub username: Option<String>,
-
-    /// Password (better from the environment: it is never printed)
-    #[arg(
-        long,
-        value_name = "PASSWORD",
-        env = "COMMANDER_MQTT_PASSWORD",
-        hide_env_values = true
-    )]
-    pub password: Option<String>,
-
-    /// CA certificate (PEM) to trust for mqtts:// instead of the system's roots
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-
-    /// Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-
-    /// Private key (PEM) of the client certificate
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
-
-    /// How long the broker may take to accept a connection (each reconnect too)
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub connect_timeout: String,
-
-    /// Client id (default: commander-sim- and a random suffix)
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-
-    /// Keep-alive interval, in seconds (5 to 65535, as MQTT allows)
-    #[arg(long, value_name = "SECONDS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(5..=65535))]
-    pub keep_alive: u64,
-
-    /// Quality of service of the subscription and of what the devices publish: 0, 1 or 2
-    #[arg(long, value_name = "0|1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
-    pub qos: u8,
-}
-
-impl SimBrokerArgs {
-    /// As send's and listen's broker flags, with the URL given.
-    pub fn with_url(&self, url: Option<String>) -> BrokerArgs {
-        BrokerArgs {
-            broker: url,
-            username: self.username.clone(),
-            password: self.password.clone(),
-            ca: self.ca.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-            connect_timeout: self.connect_timeout.clone(),
-            client_id: self.client_id.clone(),
-            keep_alive: self.keep_alive,
-            qos: self.qos,
-        }
-    }
+    pub broker: BrokerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

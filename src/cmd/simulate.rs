@@ -218,7 +218,8 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
 
     // The broker.
     let mut _embedded = None;
-    let url = match args.broker.as_deref() {
+    let mut broker_args = args.broker.clone();
+    let url = match broker_args.broker.as_deref() {
         Some("embedded") => {
             let (broker, url) = start_embedded()?;
             _embedded = Some(broker);
@@ -229,7 +230,7 @@ pub fn run(ctx: &Context, args: SimulateArgs) -> Result<ExitCode> {
         }
         other => other.map(str::to_owned),
     };
-    let broker_args = args.connection.with_url(url);
+    broker_args.broker = url;
     let mut cfg = super::broker_config(&broker_args, profile, None)?;
     if cfg.client_id.is_none() {
         cfg.client_id = Some(format!(
