@@ -60,11 +60,9 @@ impl Schema {
         let schema = Schema::load(&[dir.to_path_buf()], &[])?;
         let mut set = prost_types::FileDescriptorSet::default();
         set.file.push(option_stubs());
-        for file in schema.pool.file_descriptor_protos() {
-            let mut file = file.clone();
-            file.source_code_info = None;
-            set.file.push(file);
-        }
+        // Comments kept: the web form shows them as help.
+        set.file
+            .extend(schema.pool.file_descriptor_protos().cloned());
         Ok(set.encode_to_vec())
     }
 
@@ -142,6 +140,8 @@ impl Schema {
         }
         resolver.add(GoogleFileResolver::new());
         let mut compiler = protox::Compiler::with_file_resolver(resolver);
+        // `.proto` comments: the web form shows them as help.
+        compiler.include_source_info(true);
 
         for name in &set_names {
             compiler.open_file(name).map_err(|e| {

@@ -38,7 +38,9 @@ pub fn parse_value(kind: &Kind, text: &str) -> Result<Value, Reason> {
         Kind::Double => Ok(Value::F64(parse_float(t)?)),
         Kind::Float => {
             let v = parse_float(t)?;
-            if v.is_finite() && v.abs() > f64::from(f32::MAX) {
+            // A decimal that rounds to the largest float (its shortest
+            // form, 3.4028235e38, is a little above it) is that float.
+            if v.is_finite() && (v as f32).is_infinite() {
                 return Err(format!(
                     "{t} is out of range for float (max {:e})",
                     f32::MAX

@@ -14,6 +14,8 @@ use prost_reflect::{
     DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage, Value,
 };
 
+pub use crate::model::{MAX_DEPTH, kind_label};
+use crate::model::{declaration_order, hint_for, is_inline, join, show};
 use crate::value::parse_value;
 use link::Link;
 
@@ -56,9 +58,6 @@ pub trait Prompter {
 
 /// The last item of a selector's list: no link for this message.
 pub const NO_LINK: &str = "(no link: fill the fields one by one)";
-
-/// Nested messages are offered this deep at most (self-referencing types).
-pub const MAX_DEPTH: usize = 8;
 
 /// What [`Builder::build`] ends with.
 pub enum Built {
@@ -502,7 +501,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
         let q = Question {
             path: path.to_owned(),
             kind: kind_label(field),
-            hint: hint_for(&kind, current.is_some()),
+            hint: hint_for(&kind),
             default: current.clone(),
         };
         loop {
@@ -646,7 +645,7 @@ impl<'p, P: Prompter> Builder<'p, P> {
                     let q = Question {
                         path: item_path.clone(),
                         kind: crate::render::table::kind_name(&kind),
-                        hint: match hint_for(&kind, false).as_str() {
+                        hint: match hint_for(&kind).as_str() {
                             "" => "Enter ends the list".to_owned(),
                             how => format!("{how}; Enter ends the list"),
                         },
@@ -761,37 +760,8 @@ impl EntryValue {
     }
 }
 
-/// Well-known types asked for as one value (Timestamp, Duration, wrappers,
-/// Struct and friends as JSON).
-fn is_inline(m: &MessageDescriptor) -> bool {
-    m.full_name().starts_with("google.protobuf.")
-}
-
-fn is_wrapper(m: &MessageDescriptor) -> bool {
-    m.full_name().starts_with("google.protobuf.")
-        && m.full_name().ends_with("Value")
-        && m.fields().len() == 1
-}
-
 fn is_empty(m: &DynamicMessage) -> bool {
     m.fields().next().is_none() && m.unknown_fields().next().is_none()
-}
-
-fn join(prefix: &str, name: &str) -> String {
-    match (prefix.is_empty(), name.is_empty()) {
-        (true, _) => name.to_owned(),
-        (_, true) => prefix.to_owned(),
-        _ => format!("{prefix}.{name}"),
-    }
-}
-
-/// Fields in the order the .proto declares them (what its author grouped).
-fn declaration_order(desc: &MessageDescriptor) -> Vec<FieldDescriptor> {
-    desc.descriptor_proto()
-        .field
-        .iter()
-        .filter_map(|f| desc.get_field(f.number() as u32))
-        .collect()
 }
 
 fn sub_message(msg: &DynamicMessage, field: &FieldDescriptor) -> DynamicMessage {
@@ -837,69 +807,5 @@ fn set_in(
             sub.set_field(field, value);
             msg.set_field(o, Value::Message(sub));
         }
-    }
-}
-
-/// A field's type as prompts show it: `uint32`, `optional sint32`, `Door`.
-pub fn kind_label(field: &FieldDescriptor) -> String {
-    if let (true, Kind::Message(entry)) = (field.is_map(), field.kind()) {
-        return format!(
-            "map<{}, {}>",
-            crate::render::table::kind_name(&entry.map_entry_key_field().kind()),
-            crate::render::table::kind_name(&entry.map_entry_value_field().kind())
-        );
-    }
-    let name = crate::render::table::kind_name(&field.kind());
-    if field.containing_oneof().is_some_and(|o| o.is_synthetic()) {
-        format!("optional {name}")
-    } else {
-        name
-    }
-}
-
-/// How to answer, by kind.
-fn hint_for(kind: &Kind, _has_value: bool) -> String {
-    // Kept short: a prompt wider than the terminal wraps, and the terminal
-    // library clears only its last row. How Enter and `-` work is said once,
-    // when the session starts.
-    match kind {
-        Kind::Bool => "true/false",
-        Kind::Bytes => "hex or utf8:text",
-        Kind::Message(m) => match m.full_name() {
-            "google.protobuf.Timestamp" => "RFC 3339 or now",
-            "google.protobuf.Duration" => "like 1.5s",
-            n if n.ends_with("Value") && m.fields().len() == 1 => "",
-            _ => "JSON",
-        },
-        _ => "",
-    }
-    .to_owned()
-}
-
-/// A value as a default in a prompt (what typing it back would set).
-fn show(kind: &Kind, value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Bytes(b) => hex::encode(b),
-        // A wrapper is typed as its inner value: show that, as typed (an
-        // empty string shows as nothing, not `""`).
-        Value::Message(m) if is_wrapper(&m.descriptor()) => {
-            let inner = m
-                .descriptor()
-                .fields()
-                .next()
-                .expect("wrappers have one field");
-            show(&inner.kind(), &m.get_field(&inner))
-        }
-        Value::Message(m) => {
-            crate::render::table::display_value(kind, &Value::Message(m.clone()), false, 0)
-        }
-        Value::EnumNumber(n) => match kind {
-            Kind::Enum(e) => e
-                .get_value(*n)
-                .map_or_else(|| n.to_string(), |v| v.name().to_owned()),
-            _ => n.to_string(),
-        },
-        other => crate::render::text::scalar(kind, other),
     }
 }
