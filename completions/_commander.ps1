@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulated devices that answer commands and publish telemetry, from the schema alone')
+            [CompletionResult]::new('web', 'web', [CompletionResultType]::ParameterValue, 'The command form and live views in a browser (a local web page)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -288,6 +289,36 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'commander;web' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The message type the form starts with (default: the profile''s command type)')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The message type the form starts with (default: the profile''s command type)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to serve the page on; anything but loopback requires a token')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token every request must carry (default: a random one when not on loopback)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long a send waits for its reply')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Username')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (better from the environment: it is never printed)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key (PEM) of the client certificate')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'How long the broker may take to accept a connection (each reconnect too)')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id (default: commander- and a random suffix)')
+            [CompletionResult]::new('--keep-alive', '--keep-alive', [CompletionResultType]::ParameterName, 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'Quality of service: 0, 1 or 2')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto-path', '--proto-path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--proto_path', '--proto_path', [CompletionResultType]::ParameterName, 'Import root for .proto files (repeatable)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: schema, command and response types, header defaults, MQTT')
+            [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, 'Open the page in the browser')
+            [CompletionResult]::new('--no-simulate', '--no-simulate', [CompletionResultType]::ParameterName, 'With no broker given, start the embedded broker but no simulated vehicle')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Leave out notes on stderr (such as which commander.toml is in effect)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Leave out notes on stderr (such as which commander.toml is in effect)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'commander;completions' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Schema to load: a descriptor set, a .proto file or a directory of them')
@@ -323,6 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Publish a command over MQTT and show the decoded reply')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulated devices that answer commands and publish telemetry, from the schema alone')
+            [CompletionResult]::new('web', 'web', [CompletionResultType]::ParameterValue, 'The command form and live views in a browser (a local web page)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -350,6 +382,9 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             break
         }
         'commander;help;simulate' {
+            break
+        }
+        'commander;help;web' {
             break
         }
         'commander;help;completions' {

@@ -49,6 +49,9 @@ _commander() {
             commander,simulate)
                 cmd="commander__subcmd__simulate"
                 ;;
+            commander,web)
+                cmd="commander__subcmd__web"
+                ;;
             commander__subcmd__help,completions)
                 cmd="commander__subcmd__help__subcmd__completions"
                 ;;
@@ -82,6 +85,9 @@ _commander() {
             commander__subcmd__help,simulate)
                 cmd="commander__subcmd__help__subcmd__simulate"
                 ;;
+            commander__subcmd__help,web)
+                cmd="commander__subcmd__help__subcmd__web"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +95,7 @@ _commander() {
 
     case "${cmd}" in
         commander)
-            opts="-s -I -q -m -h -V --schema --proto_path --proto-path --profile --quiet --message --response-type --timeout --link --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --help --version interactive encode decode list describe send listen simulate completions man help"
+            opts="-s -I -q -m -h -V --schema --proto_path --proto-path --profile --quiet --message --response-type --timeout --link --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --help --version interactive encode decode list describe send listen simulate web completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -435,7 +441,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__help)
-            opts="interactive encode decode list describe send listen simulate completions man help"
+            opts="interactive encode decode list describe send listen simulate web completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,6 +595,20 @@ _commander() {
             return 0
             ;;
         commander__subcmd__help__subcmd__simulate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        commander__subcmd__help__subcmd__web)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1085,6 +1105,104 @@ _commander() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-alive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto_path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        commander__subcmd__web)
+            opts="-m -s -I -q -h --message --listen --token --open --timeout --no-simulate --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --broker)

@@ -54,6 +54,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand send 'Publish a command over MQTT and show the decoded reply'
             cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
             cand simulate 'Simulated devices that answer commands and publish telemetry, from the schema alone'
+            cand web 'The command form and live views in a browser (a local web page)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -276,6 +277,35 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'commander;web'= {
+            cand -m 'The message type the form starts with (default: the profile''s command type)'
+            cand --message 'The message type the form starts with (default: the profile''s command type)'
+            cand --listen 'Address to serve the page on; anything but loopback requires a token'
+            cand --token 'The token every request must carry (default: a random one when not on loopback)'
+            cand --timeout 'How long a send waits for its reply'
+            cand --broker 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS'
+            cand --username 'Username'
+            cand --password 'Password (better from the environment: it is never printed)'
+            cand --ca 'CA certificate (PEM) to trust for mqtts:// instead of the system''s roots'
+            cand --cert 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)'
+            cand --key 'Private key (PEM) of the client certificate'
+            cand --connect-timeout 'How long the broker may take to accept a connection (each reconnect too)'
+            cand --client-id 'Client id (default: commander- and a random suffix)'
+            cand --keep-alive 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)'
+            cand --qos 'Quality of service: 0, 1 or 2'
+            cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
+            cand -I 'Import root for .proto files (repeatable)'
+            cand --proto-path 'Import root for .proto files (repeatable)'
+            cand --proto_path 'Import root for .proto files (repeatable)'
+            cand --profile 'Profile: schema, command and response types, header defaults, MQTT'
+            cand --open 'Open the page in the browser'
+            cand --no-simulate 'With no broker given, start the embedded broker but no simulated vehicle'
+            cand -q 'Leave out notes on stderr (such as which commander.toml is in effect)'
+            cand --quiet 'Leave out notes on stderr (such as which commander.toml is in effect)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'commander;completions'= {
             cand -s 'Schema to load: a descriptor set, a .proto file or a directory of them'
             cand --schema 'Schema to load: a descriptor set, a .proto file or a directory of them'
@@ -309,6 +339,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand send 'Publish a command over MQTT and show the decoded reply'
             cand listen 'Decode every message on MQTT topics (a fleet''s replies, telemetry, events)'
             cand simulate 'Simulated devices that answer commands and publish telemetry, from the schema alone'
+            cand web 'The command form and live views in a browser (a local web page)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -328,6 +359,8 @@ set edit:completion:arg-completer[commander] = {|@words|
         &'commander;help;listen'= {
         }
         &'commander;help;simulate'= {
+        }
+        &'commander;help;web'= {
         }
         &'commander;help;completions'= {
         }

@@ -53,6 +53,7 @@ complete -c commander -n "__fish_commander_needs_command" -f -a "describe" -d 'S
 complete -c commander -n "__fish_commander_needs_command" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
 complete -c commander -n "__fish_commander_needs_command" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "simulate" -d 'Simulated devices that answer commands and publish telemetry, from the schema alone'
+complete -c commander -n "__fish_commander_needs_command" -f -a "web" -d 'The command form and live views in a browser (a local web page)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c commander -n "__fish_commander_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c commander -n "__fish_commander_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -234,6 +235,27 @@ complete -c commander -n "__fish_commander_using_subcommand simulate" -l profile
 complete -c commander -n "__fish_commander_using_subcommand simulate" -l no-publish -d 'Do not publish the profile\'s [[simulate.publish]] messages'
 complete -c commander -n "__fish_commander_using_subcommand simulate" -s q -l quiet -d 'Only errors and the summary at exit'
 complete -c commander -n "__fish_commander_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c commander -n "__fish_commander_using_subcommand web" -s m -l message -d 'The message type the form starts with (default: the profile\'s command type)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l listen -d 'Address to serve the page on; anything but loopback requires a token' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l token -d 'The token every request must carry (default: a random one when not on loopback)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l timeout -d 'How long a send waits for its reply' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l username -d 'Username' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l password -d 'Password (better from the environment: it is never printed)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l ca -d 'CA certificate (PEM) to trust for mqtts:// instead of the system\'s roots' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -l cert -d 'Client certificate (PEM), for brokers that require one (with --key; mqtts:// only)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -l key -d 'Private key (PEM) of the client certificate' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -l connect-timeout -d 'How long the broker may take to accept a connection (each reconnect too)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l client-id -d 'Client id (default: commander- and a random suffix)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l keep-alive -d 'Keep-alive interval, in seconds (5 to 65535, as MQTT allows)' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -l qos -d 'Quality of service: 0, 1 or 2' -r
+complete -c commander -n "__fish_commander_using_subcommand web" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand web" -l open -d 'Open the page in the browser'
+complete -c commander -n "__fish_commander_using_subcommand web" -l no-simulate -d 'With no broker given, start the embedded broker but no simulated vehicle'
+complete -c commander -n "__fish_commander_using_subcommand web" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
+complete -c commander -n "__fish_commander_using_subcommand web" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c commander -n "__fish_commander_using_subcommand completions" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand completions" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
@@ -244,14 +266,15 @@ complete -c commander -n "__fish_commander_using_subcommand man" -s I -l proto-p
 complete -c commander -n "__fish_commander_using_subcommand man" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
 complete -c commander -n "__fish_commander_using_subcommand man" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "simulate" -d 'Simulated devices that answer commands and publish telemetry, from the schema alone'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "interactive" -d 'Build command messages at prompts, see them encoded, decode replies (the default)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "encode" -d 'Encode JSON or text format into wire bytes'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "decode" -d 'Decode wire bytes (hex, base64 or binary) into a table, JSON or text'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "list" -d 'List the message types (and enums, services) of the schema'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "describe" -d 'Show a message\'s fields, an enum\'s values or a service\'s methods'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "send" -d 'Publish a command over MQTT and show the decoded reply'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "listen" -d 'Decode every message on MQTT topics (a fleet\'s replies, telemetry, events)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "simulate" -d 'Simulated devices that answer commands and publish telemetry, from the schema alone'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "web" -d 'The command form and live views in a browser (a local web page)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c commander -n "__fish_commander_using_subcommand help; and not __fish_seen_subcommand_from interactive encode decode list describe send listen simulate web completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -126,6 +126,16 @@ pub enum Command {
     /// no TLS: for production use mosquitto, EMQX or HiveMQ.
     #[command(after_help = EXIT_STATUS)]
     Simulate(SimulateArgs),
+    /// The command form and live views in a browser (a local web page)
+    ///
+    /// Serves a page, built into this binary, with the command form generated from the schema,
+    /// the message as JSON and hex beside it, send with the correlated reply, live decoded views
+    /// of the profile's [mqtt.types] topics (each tab its own), history and a decode pane.
+    /// Loopback only by default; on any other address a token is required. With no broker
+    /// given (--broker, or broker in your commander.toml), it starts the embedded broker and a
+    /// simulated vehicle, so the whole loop works on a fresh machine.
+    #[command(after_help = EXIT_STATUS)]
+    Web(WebArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -409,6 +419,41 @@ pub struct SimulateArgs {
     /// Only errors and the summary at exit
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// The message type the form starts with (default: the profile's command type)
+    #[arg(short = 'm', long = "message", value_name = "TYPE")]
+    pub message: Option<String>,
+
+    /// Address to serve the page on; anything but loopback requires a token
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// The token every request must carry (default: a random one when not on loopback)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "COMMANDER_WEB_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Open the page in the browser
+    #[arg(long)]
+    pub open: bool,
+
+    /// How long a send waits for its reply
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+
+    /// With no broker given, start the embedded broker but no simulated vehicle
+    #[arg(long)]
+    pub no_simulate: bool,
 
     #[command(flatten)]
     pub broker: BrokerArgs,

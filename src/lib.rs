@@ -16,6 +16,7 @@ pub mod schema;
 pub mod sim;
 pub mod transport;
 pub mod value;
+pub mod web;
 pub mod wire;
 
 /// MQTT, where it has always been reachable.

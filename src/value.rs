@@ -166,6 +166,24 @@ fn parse_message(m: &MessageDescriptor, text: &str) -> Result<DynamicMessage, Re
             msg.set_field_by_name("seconds", Value::I64(d.seconds));
             msg.set_field_by_name("nanos", Value::I32(d.nanos));
         }
+        // As tables show it (`a.b, c`), or as JSON (`"a.b,c"`).
+        "google.protobuf.FieldMask" if !t.starts_with(['"', '{']) => {
+            let paths: Vec<Value> = t
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| Value::String(p.to_owned()))
+                .collect();
+            if let Some(bad) = paths.iter().filter_map(Value::as_str).find(|p| {
+                !p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            }) {
+                return Err(format!(
+                    "'{bad}' is not a field path: use names and dots, like a.b, c"
+                ));
+            }
+            msg.set_field_by_name("paths", Value::List(paths));
+        }
         name if name.starts_with("google.protobuf.")
             && name.ends_with("Value")
             && m.fields().len() == 1 =>
@@ -1125,6 +1143,34 @@ mod tests {
             apply_set(&mut cmd(), "version=-3")
                 .unwrap_err()
                 .contains("negative")
+        );
+    }
+
+    #[test]
+    fn a_field_mask_is_typed_as_tables_show_it_or_as_json() {
+        let pool = prost_reflect::DescriptorPool::global();
+        let m = pool
+            .get_message_by_name("google.protobuf.FieldMask")
+            .unwrap();
+        let kind = Kind::Message(m);
+        for text in ["a.b, c", "\"a.b,c\""] {
+            let v = parse_value(&kind, text).unwrap();
+            let paths = v.as_message().unwrap().get_field_by_name("paths").unwrap();
+            let paths: Vec<&str> = paths
+                .as_list()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
+            assert_eq!(paths, ["a.b", "c"], "{text}");
+            // And what a table shows types back the same.
+            let shown = crate::render::table::display_value(&kind, &v, false, 0);
+            assert_eq!(parse_value(&kind, &shown).unwrap(), v);
+        }
+        assert!(
+            parse_value(&kind, "a b")
+                .unwrap_err()
+                .contains("not a field path")
         );
     }
 

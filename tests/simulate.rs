@@ -22,21 +22,15 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use commander::schema::Schema;
 use prost_reflect::{DynamicMessage, SerializeOptions};
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode};
-use rumqttc::v5::{Client, Event};
 use serde_json::Value;
-use support::broker::{Broker, BrokerOpts};
-use support::{TempDir, commander};
+use support::TempDir;
+use support::broker::{Broker, BrokerOpts, RawClient};
+use support::proc::{Done, Proc, tail};
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::builtin().unwrap());
 
@@ -46,175 +40,8 @@ const READY: Duration = Duration::from_secs(30);
 const LIMIT: Duration = Duration::from_secs(60);
 /// `send --timeout`: far above a reply's real latency.
 const REPLY_TIMEOUT: &str = "20s";
-/// How long `simulate` and `listen` may take to end after SIGINT/SIGTERM.
-const STOP: Duration = Duration::from_secs(20);
 /// How long to wait for messages a fleet publishes on its periods.
 const STREAM: Duration = Duration::from_secs(60);
-
-// ---------------------------------------------------------------------------
-// A commander child, its output read as it comes.
-
-/// A running `commander`: stdout and stderr collected by threads; killed on
-/// drop if still running.
-struct Proc {
-    child: Option<Child>,
-    what: String,
-    out: Arc<Mutex<Vec<u8>>>,
-    err: Arc<Mutex<Vec<u8>>>,
-    readers: Vec<JoinHandle<()>>,
-}
-
-/// How a child ended and what it printed.
-#[derive(Debug)]
-struct Done {
-    /// None: ended by a signal.
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn read_into(mut from: impl Read + Send + 'static, to: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n @ 1..) = from.read(&mut buf) {
-            to.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    })
-}
-
-/// The last `n` lines of `text`.
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut cmd: Command = commander();
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("the commander binary runs");
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let err = Arc::new(Mutex::new(Vec::new()));
-        let readers = vec![
-            read_into(child.stdout.take().unwrap(), Arc::clone(&out)),
-            read_into(child.stderr.take().unwrap(), Arc::clone(&err)),
-        ];
-        Proc {
-            child: Some(child),
-            what: format!("commander {}", args.join(" ")),
-            out,
-            err,
-            readers,
-        }
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
-    }
-
-    fn exited(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_none_or(|c| c.try_wait().ok().flatten().is_some())
-    }
-
-    /// Waits until `cond` holds (true), or `limit` passes or the process
-    /// ends (false, unless `cond` then holds).
-    fn wait_until(&mut self, limit: Duration, mut cond: impl FnMut(&Proc) -> bool) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if cond(self) {
-                return true;
-            }
-            if Instant::now() > deadline || self.exited() {
-                // The output may have come with the exit.
-                std::thread::sleep(Duration::from_millis(50));
-                return cond(self);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Like [`Proc::wait_until`], but a timeout kills the process and fails
-    /// the test, saying what was awaited.
-    #[track_caller]
-    fn expect(&mut self, limit: Duration, what: &str, cond: impl FnMut(&Proc) -> bool) {
-        if !self.wait_until(limit, cond) {
-            let done = self.end_now();
-            panic!(
-                "`{}`: {what} did not happen within {limit:?} (exit {:?})\nstdout (end):\n{}\nstderr (end):\n{}",
-                self.what,
-                done.code,
-                tail(&done.stdout, 20),
-                tail(&done.stderr, 40)
-            );
-        }
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
-        // SAFETY: kill(2) on our own child, not yet reaped.
-        unsafe {
-            libc::kill(pid, sig);
-        }
-    }
-
-    /// Waits up to `limit` for the process to end by itself; if it does
-    /// not, kills it and fails the test.
-    #[track_caller]
-    fn finish(mut self, limit: Duration) -> Done {
-        self.wait_until(limit, |_| false);
-        if !self.exited() {
-            let done = self.end_now();
-            panic!(
-                "`{}` did not end within {limit:?}\nstdout (end):\n{}\nstderr (end):\n{}",
-                self.what,
-                tail(&done.stdout, 20),
-                tail(&done.stderr, 40)
-            );
-        }
-        self.end_now()
-    }
-
-    /// Sends `sig`; the process must end within [`STOP`].
-    #[track_caller]
-    fn stop(self, sig: libc::c_int) -> Done {
-        self.signal(sig);
-        self.finish(STOP)
-    }
-
-    /// Kills the process if still running, reaps it, collects its output.
-    fn end_now(&mut self) -> Done {
-        let mut child = self.child.take().expect("not yet ended");
-        if !matches!(child.try_wait(), Ok(Some(_))) {
-            let _ = child.kill();
-        }
-        let status = child.wait().expect("wait");
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        Done {
-            code: status.code(),
-            stdout: self.stdout(),
-            stderr: self.stderr(),
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            let _ = self.end_now();
-        }
-    }
-}
 
 /// Runs `commander ARGS` to its end (at most [`LIMIT`]).
 #[track_caller]
@@ -775,77 +602,6 @@ fn drop_rate_1_answers_nothing_and_send_times_out() {
 
 // ---------------------------------------------------------------------------
 // 5. A command that does not decode.
-
-/// A rumqttc client of the test's broker: subscribed to one filter, it
-/// hands on every message it gets; publishes what the test gives it.
-struct RawClient {
-    client: Client,
-    got: mpsc::Receiver<(String, Vec<u8>)>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl RawClient {
-    #[track_caller]
-    fn start(broker: &Broker, filter: &str) -> RawClient {
-        let (client, mut conn) = Client::new(broker.client_options("test-raw-client"), 100);
-        client.subscribe(filter, QoS::AtLeastOnce).unwrap();
-        let (tx, got) = mpsc::channel();
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            for event in conn.iter() {
-                match event {
-                    Ok(Event::Incoming(Packet::SubAck(a))) => {
-                        let ok = a
-                            .return_codes
-                            .iter()
-                            .all(|c| matches!(c, SubscribeReasonCode::Success(_)));
-                        let _ = ready_tx.send(ok);
-                    }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let topic = String::from_utf8_lossy(&p.topic).into_owned();
-                        if tx.send((topic, p.payload.to_vec())).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(Event::Incoming(Packet::Disconnect(_))) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-        });
-        assert_eq!(
-            ready_rx.recv_timeout(READY),
-            Ok(true),
-            "the test client cannot subscribe to {filter}"
-        );
-        RawClient {
-            client,
-            got,
-            thread: Some(thread),
-        }
-    }
-
-    fn publish(&self, topic: &str, payload: &[u8]) {
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, payload.to_vec())
-            .expect("publish");
-    }
-
-    #[track_caller]
-    fn next(&self, what: &str) -> (String, Vec<u8>) {
-        self.got
-            .recv_timeout(STREAM)
-            .unwrap_or_else(|_| panic!("{what} did not come within {STREAM:?}"))
-    }
-}
-
-impl Drop for RawClient {
-    fn drop(&mut self) {
-        let _ = self.client.disconnect();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 /// `bytes` decoded as `ty` of the sample protocol, as JSON with the
 /// fields' proto names.

@@ -8,9 +8,9 @@ mod generate;
 mod interactive;
 mod list;
 mod listen;
-mod request;
-mod send;
-mod simulate;
+pub(crate) mod request;
+pub(crate) mod send;
+pub(crate) mod simulate;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -47,13 +47,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Send(args) => with_context(&cli.schema, |c| send::run(c, args)),
         Command::Listen(args) => listen::run(&cli.schema, args),
         Command::Simulate(args) => with_context(&cli.schema, |c| simulate::run(c, args)),
+        Command::Web(args) => with_context(&cli.schema, |c| crate::web::run(c, &cli.schema, args)),
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.command.as_deref()),
     }
 }
 
 /// The schema and the profile a command works with.
-pub(crate) struct Context {
+pub struct Context {
     pub schema: Schema,
     pub profile: Profile,
 }

@@ -750,7 +750,7 @@ fn parse_delay(text: &str) -> Result<(Duration, Duration)> {
 /// broker. So the broker is asked whether it is ours: a message published to
 /// the port on a topic of our own must reach a subscriber inside this
 /// process. If not, another free port is tried.
-fn start_embedded() -> Result<(std::thread::JoinHandle<()>, String)> {
+pub(crate) fn start_embedded() -> Result<(std::thread::JoinHandle<()>, String)> {
     let free_port =
         || -> Result<u16> { Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()) };
     let mut port = match TcpListener::bind("127.0.0.1:1883") {

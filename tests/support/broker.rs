@@ -14,7 +14,13 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode};
+use rumqttc::v5::{Client, Event};
 
 use super::TempDir;
 
@@ -606,4 +612,91 @@ fn make_client_certificate(dir: &Path) {
         "-out",
         "client.pem",
     ]);
+}
+
+/// Ids of the test clients of one process, so several can share a broker.
+static RAW_CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A rumqttc client of the test's broker: subscribed to one filter, it
+/// hands on every message it gets; publishes what the test gives it.
+pub struct RawClient {
+    client: Client,
+    got: mpsc::Receiver<(String, Vec<u8>)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RawClient {
+    #[track_caller]
+    pub fn start(broker: &Broker, filter: &str) -> RawClient {
+        let (client, mut conn) = Client::new(
+            broker.client_options(&format!(
+                "test-raw-client-{}",
+                RAW_CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
+            100,
+        );
+        client.subscribe(filter, QoS::AtLeastOnce).unwrap();
+        let (tx, got) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            for event in conn.iter() {
+                match event {
+                    Ok(Event::Incoming(Packet::SubAck(a))) => {
+                        let ok = a
+                            .return_codes
+                            .iter()
+                            .all(|c| matches!(c, SubscribeReasonCode::Success(_)));
+                        let _ = ready_tx.send(ok);
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let topic = String::from_utf8_lossy(&p.topic).into_owned();
+                        if tx.send((topic, p.payload.to_vec())).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::Disconnect(_))) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        });
+        assert_eq!(
+            ready_rx.recv_timeout(Duration::from_secs(30)),
+            Ok(true),
+            "the test client cannot subscribe to {filter}"
+        );
+        RawClient {
+            client,
+            got,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn publish(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.to_vec())
+            .expect("publish");
+    }
+
+    #[track_caller]
+    pub fn next(&self, what: &str) -> (String, Vec<u8>) {
+        self.got
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{what} did not come within 60 s"))
+    }
+}
+
+impl Drop for RawClient {
+    fn drop(&mut self) {
+        let _ = self.client.disconnect();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl RawClient {
+    /// What came within `wait`, without failing when nothing did.
+    pub fn try_next(&self, wait: Duration) -> Option<(String, Vec<u8>)> {
+        self.got.recv_timeout(wait).ok()
+    }
 }

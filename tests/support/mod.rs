@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod proc;
 pub mod random;
 pub mod script;
 
