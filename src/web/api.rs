@@ -59,8 +59,18 @@ pub async fn info(State(app): State<Arc<App>>) -> Json<Jv> {
         .as_deref()
         .map(crate::profile::field_refs)
         .unwrap_or_default();
+    // The header the profile fills in (ids, vehicle, time): the live view's
+    // rows leave it out of their one-line summary.
+    let mut header_fields: Vec<&str> = Vec::new();
+    for d in &p.defaults {
+        let first = d.path.split(['.', '[']).next().unwrap_or_default();
+        if !header_fields.contains(&first) {
+            header_fields.push(first);
+        }
+    }
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
+        "header_fields": header_fields,
         "profile": p.describe(),
         "command": app.command.full_name(),
         "response": app.response.as_ref().map(|r| r.full_name().to_owned()),

@@ -36,9 +36,11 @@ pub async fn upgrade(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Respo
 }
 
 /// What the MQTT thread hands the socket.
+/// Each carries the number of the subscription it came from: after a
+/// change, what the old client still hands on is not shown.
 enum Item {
-    Message(Jv),
-    Note(Jv),
+    Message(u64, Jv),
+    Note(u64, Jv),
 }
 
 /// One tab's MQTT client, stopped when dropped.
@@ -57,6 +59,7 @@ async fn serve(mut socket: WebSocket, app: Arc<App>) {
     let dropped = Arc::new(AtomicU64::new(0));
     let seq = Arc::new(AtomicU64::new(0));
     let mut worker: Option<Worker> = None;
+    let mut generation = 0u64;
     let mut batch: Vec<Jv> = Vec::new();
     let mut tick = tokio::time::interval(BATCH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -72,12 +75,14 @@ async fn serve(mut socket: WebSocket, app: Arc<App>) {
                     Ok(filters) => {
                         // The old client goes before the new one comes.
                         worker = None;
+                        generation += 1;
                         match &app.broker {
                             None => json!({"kind": "error", "message": "no broker: start commander web with --broker"}),
                             Some(_) if filters.is_empty() => json!({"kind": "status", "subscribed": [], "url": app.broker.as_ref().map(|b| b.display_url())}),
                             Some(cfg) => {
                                 let stop = Arc::new(AtomicBool::new(false));
-                                start_worker(app.clone(), cfg.clone(), filters.clone(), tx.clone(), stop.clone(), dropped.clone(), seq.clone());
+                                let outlet = Outlet { tx: tx.clone(), dropped: dropped.clone(), seq: seq.clone(), generation };
+                                start_worker(app.clone(), cfg.clone(), filters.clone(), outlet, stop.clone());
                                 worker = Some(Worker { stop });
                                 json!({"kind": "status", "subscribed": filters, "url": cfg.display_url()})
                             }
@@ -91,11 +96,13 @@ async fn serve(mut socket: WebSocket, app: Arc<App>) {
             }
             item = rx.recv(), if batch.len() < BATCH_MAX => {
                 let note = match item {
-                    Some(Item::Message(m)) => {
-                        batch.push(m);
+                    Some(Item::Message(g, m)) => {
+                        if g == generation {
+                            batch.push(m);
+                        }
                         None
                     }
-                    Some(Item::Note(n)) => Some(n),
+                    Some(Item::Note(g, n)) => (g == generation).then_some(n),
                     None => None,
                 };
                 if let Some(n) = note {
@@ -158,22 +165,41 @@ fn valid_filter(f: &str) -> bool {
     })
 }
 
+/// Where a tab's MQTT client hands what it receives.
+#[derive(Clone)]
+struct Outlet {
+    tx: mpsc::Sender<Item>,
+    /// Messages the tab was too slow for.
+    dropped: Arc<AtomicU64>,
+    /// The tab's message counter.
+    seq: Arc<AtomicU64>,
+    /// Which of the tab's subscriptions this client serves.
+    generation: u64,
+}
+
 fn start_worker(
     app: Arc<App>,
     mut cfg: mqtt::BrokerConfig,
     filters: Vec<String>,
-    tx: mpsc::Sender<Item>,
+    outlet: Outlet,
     stop: Arc<AtomicBool>,
-    dropped: Arc<AtomicU64>,
-    seq: Arc<AtomicU64>,
 ) {
+    let Outlet {
+        tx,
+        dropped,
+        seq,
+        generation,
+    } = outlet;
     cfg.client_id = Some(format!(
         "commander-web-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     ));
     cfg.persistent = false;
-    let note = |tx: &mpsc::Sender<Item>, kind: &str, message: String| {
-        let _ = tx.try_send(Item::Note(json!({"kind": kind, "message": message})));
+    let note = move |tx: &mpsc::Sender<Item>, kind: &str, message: String| {
+        let _ = tx.try_send(Item::Note(
+            generation,
+            json!({"kind": kind, "message": message}),
+        ));
     };
     let tx_err = tx.clone();
     let spawned = std::thread::Builder::new()
@@ -203,7 +229,7 @@ fn start_worker(
                         let n = seq.fetch_add(1, Ordering::Relaxed) + 1;
                         let m = describe(n, &d.topic, &d.payload, &routes, &raw);
                         listener.written(d.token);
-                        if tx.try_send(Item::Message(m)).is_err() {
+                        if tx.try_send(Item::Message(generation, m)).is_err() {
                             dropped.fetch_add(1, Ordering::Relaxed);
                         }
                     }

@@ -321,10 +321,21 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
             .or_else(|| cookie(headers, "commander_token"))
             .or(query_token.clone());
         if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "a token is needed: open the URL that `commander web` printed (it has ?token=...)",
-            );
+            let why =
+                "a token is needed: open the URL that `commander web` printed (it has ?token=...)";
+            if !req.uri().path().starts_with("/api/") {
+                // A person at a browser: a page that says so.
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    format!(
+                        "<!doctype html><meta charset=utf-8><title>commander web: token needed</title><p id=auth-needed>{}</p>",
+                        why.replace('`', "")
+                    ),
+                )
+                    .into_response();
+            }
+            return refuse(StatusCode::UNAUTHORIZED, why);
         }
         if query_token.is_some() && req.uri().path() == "/" {
             set_cookie = Some(format!(

@@ -8,6 +8,7 @@ pub mod broker;
 pub mod proc;
 pub mod random;
 pub mod script;
+pub mod webdriver;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1845,6 +1845,21 @@ function liveTime(t) {
 
 const CONTENT_MAX = 2000; // characters of JSON in a cell (CSS cuts what shows)
 
+// The header the profile fills in (ids, vehicle, time) says little in a row
+// whose topic names the vehicle: the summary starts with what differs. The
+// full message is one click away.
+let headerRes = null;
+function withoutHeader(j) {
+  if (!headerRes) {
+    headerRes = ((S.info && S.info.header_fields) || []).map(
+      (f) => new RegExp(`"${f.replace(/[^A-Za-z0-9_]/g, '')}":("(?:[^"\\\\]|\\\\.)*"|-?[0-9.eE+-]+|true|false),?`),
+    );
+  }
+  let out = j;
+  for (const re of headerRes) out = out.replace(re, '');
+  return out.replace(/,}$/, '}');
+}
+
 function liveRow(m) {
   const tr = document.createElement('tr');
   tr.dataset.type = m.type || '';
@@ -1864,7 +1879,7 @@ function liveRow(m) {
     const hex = m.hex || '';
     content = `hex ${hex.length > 48 ? `${hex.slice(0, 48)}…` : hex} · ${m.error}`;
   } else {
-    const j = m.json || '';
+    const j = withoutHeader(m.json || '');
     content = j.length > CONTENT_MAX ? `${j.slice(0, CONTENT_MAX)}…` : j;
   }
   tr.append(td(liveTime(m.time)), td(m.topic), td(m.type || '(raw)'), td(String(m.size), 'num'), td(content, 'content'));
