@@ -1118,8 +1118,9 @@ fn large_messages_nested_too_deep_are_refused_as_when_decoded_whole() {
 
 // Issue 8 review, item 6: memory of messages over 64 KiB.
 
-/// A 10 MB packed field is shown within 50 MB of address space (5 times
-/// the input), as a table and as text, with --emit-defaults too (which
+/// A 10 MB packed field is shown within 25 MB of address space more than
+/// the program needs for a tiny message (the binary's own size is not the
+/// decoder's), as a table and as text, with --emit-defaults too (which
 /// decoded the message whole): it took 755 MB, the table's list of values
 /// held as ten million strings, the text made whole before it went out.
 #[cfg(target_os = "linux")]
@@ -1143,6 +1144,33 @@ fn a_large_packed_field_is_shown_in_a_few_times_its_size() {
         || env!("CARGO_BIN_EXE_commander").into(),
         std::path::PathBuf::from,
     );
+    // The least address space (KiB, to 1 MiB) in which a one-field message
+    // of the same schema is shown.
+    let tiny = dir.path("tiny.bin");
+    std::fs::write(&tiny, [0x18, 0x01]).unwrap();
+    let fits = |kib: u64| {
+        let script = format!(
+            "ulimit -v {kib} && exec \"$0\" decode -s \"$1\" -m P -i binary -o table --emit-defaults --file \"$2\""
+        );
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", &script]).arg(&bin).arg(&proto).arg(&tiny);
+        run_cmd(&mut cmd, b"").code == 0
+    };
+    let (mut low, mut high) = (8u64, 400u64); // MiB: too little, enough
+    assert!(
+        fits(high * 1024),
+        "a tiny message is not shown within {high} MiB"
+    );
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if fits(mid * 1024) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let baseline = high * 1024;
+    let limit = baseline + 25_000;
     for (format, defaults) in [
         ("table", ""),
         ("table", "--emit-defaults"),
@@ -1150,7 +1178,7 @@ fn a_large_packed_field_is_shown_in_a_few_times_its_size() {
         ("text", "--emit-defaults"),
     ] {
         let script = format!(
-            "ulimit -v 50000 && exec \"$0\" decode -s \"$1\" -m P -i binary -o {format} {defaults} --file \"$2\" | tail -c 300"
+            "ulimit -v {limit} && exec \"$0\" decode -s \"$1\" -m P -i binary -o {format} {defaults} --file \"$2\" | tail -c 300"
         );
         let mut cmd = std::process::Command::new("sh");
         cmd.args(["-c", &script]).arg(&bin).arg(&proto).arg(&file);
@@ -1164,4 +1192,47 @@ fn a_large_packed_field_is_shown_in_a_few_times_its_size() {
             _ => assert!(end.ends_with("vals: 99\nlast: 0\n"), "{end}"),
         }
     }
+}
+
+// Issue 13: a Timestamp or Duration with no JSON form is refused, as the
+// runtimes refuse it (it was printed as a time it is not).
+#[test]
+fn times_out_of_range_have_no_json_form() {
+    // time_stamp { seconds: 1, nanos: -1 }
+    let r = run(&[
+        "decode",
+        "-m",
+        "cvp.CommandMessage",
+        "-o",
+        "json",
+        "4a0d080110ffffffffffffffffff01",
+    ]);
+    assert!(
+        r.fails_with(1)
+            .contains("the Timestamp at time_stamp has nanos -1, outside 0 to 999999999"),
+        "{}",
+        r.stderr
+    );
+    // expires_in { seconds: 1, nanos: -5 }: signs differ.
+    let r = run(&[
+        "decode",
+        "-m",
+        "cvp.CommandMessage",
+        "-o",
+        "json",
+        "5a0d0801 10fbffffffffffffffff01",
+    ]);
+    assert!(
+        r.fails_with(1).contains("of the other sign"),
+        "{}",
+        r.stderr
+    );
+    // The table still shows what is there.
+    let r = run(&[
+        "decode",
+        "-m",
+        "cvp.CommandMessage",
+        "4a0d080110ffffffffffffffffff01",
+    ]);
+    assert!(r.ok().contains("invalid Timestamp: seconds 1, nanos -1"));
 }

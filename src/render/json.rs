@@ -358,6 +358,11 @@ impl JsonWriter {
     }
 
     fn serde_fallback(&self, msg: &DynamicMessage, out: &mut Vec<u8>, indent: usize) -> Result<()> {
+        // prost-reflect prints any seconds and nanos; the runtimes refuse a
+        // time that has no JSON form.
+        if let Some(why) = time_out_of_range(msg, "") {
+            anyhow::bail!("cannot write the message as JSON: {why}");
+        }
         if self.opts.pretty {
             let mut buf = Vec::new();
             let mut ser = serde_json::Serializer::with_formatter(
@@ -1076,4 +1081,70 @@ fn write_f32(out: &mut Vec<u8>, v: f32) {
     } else {
         write_f64(out, f64::from(v));
     }
+}
+
+/// The first Timestamp or Duration in `msg` (at `path`) whose seconds and
+/// nanos have no JSON form, said why.
+fn time_out_of_range(msg: &DynamicMessage, path: &str) -> Option<String> {
+    use prost_reflect::{ReflectMessage, Value};
+    let desc = msg.descriptor();
+    let int = |name: &str| {
+        msg.get_field_by_name(name)
+            .and_then(|v| v.as_i64().or_else(|| v.as_i32().map(i64::from)))
+            .unwrap_or(0)
+    };
+    let at = if path.is_empty() { "the message" } else { path };
+    match desc.full_name() {
+        "google.protobuf.Timestamp" => {
+            let (seconds, nanos) = (int("seconds"), int("nanos"));
+            if !(-62_135_596_800..=253_402_300_799).contains(&seconds) {
+                return Some(format!(
+                    "the Timestamp at {at} has seconds {seconds}, outside 0001-01-01 to 9999-12-31"
+                ));
+            }
+            if !(0..1_000_000_000).contains(&nanos) {
+                return Some(format!(
+                    "the Timestamp at {at} has nanos {nanos}, outside 0 to 999999999"
+                ));
+            }
+            return None;
+        }
+        "google.protobuf.Duration" => {
+            let (seconds, nanos) = (int("seconds"), int("nanos"));
+            if seconds.unsigned_abs() > 315_576_000_000 || nanos.unsigned_abs() > 999_999_999 {
+                return Some(format!(
+                    "the Duration at {at} ({seconds} s, {nanos} ns) is outside ±10,000 years"
+                ));
+            }
+            if (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0) {
+                return Some(format!(
+                    "the Duration at {at} has seconds {seconds} and nanos {nanos} of the other sign"
+                ));
+            }
+            return None;
+        }
+        _ => {}
+    }
+    for (field, value) in msg.fields() {
+        let here = if path.is_empty() {
+            field.name().to_owned()
+        } else {
+            format!("{path}.{}", field.name())
+        };
+        let found = match value {
+            Value::Message(m) => time_out_of_range(m, &here),
+            Value::List(items) => items.iter().enumerate().find_map(|(i, v)| {
+                v.as_message()
+                    .and_then(|m| time_out_of_range(m, &format!("{here}[{i}]")))
+            }),
+            Value::Map(map) => map
+                .values()
+                .find_map(|v| v.as_message().and_then(|m| time_out_of_range(m, &here))),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
