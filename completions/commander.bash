@@ -355,7 +355,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__encode)
-            opts="-m -i -f -s -I -q -h --message --json --text --file --input --format --framing --set --defaults --strict --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -i -f -s -I -q -h --message --json --text --file --ignore-unknown --input --format --framing --set --defaults --strict --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,7 +931,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__send)
-            opts="-m -o -s -I -q -h --message --json --text --file --set --no-defaults --topic --response-topic --response-type --timeout --any-reply --no-reply --output --width --enum-numbers --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -o -s -I -q -h --message --json --text --file --ignore-unknown --set --no-defaults --topic --response-topic --response-type --timeout --any-reply --no-reply --output --width --enum-numbers --bytes-as --broker --username --password --ca --cert --key --connect-timeout --client-id --keep-alive --qos --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

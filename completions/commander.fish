@@ -97,6 +97,7 @@ complete -c commander -n "__fish_commander_using_subcommand encode" -l bytes-as 
 complete -c commander -n "__fish_commander_using_subcommand encode" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand encode" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand encode" -l ignore-unknown -d 'Skip JSON keys that name no field of the type (and enum names it lacks) instead of refusing them'
 complete -c commander -n "__fish_commander_using_subcommand encode" -l defaults -d 'First set the profile\'s header defaults (message ids, time, vehicle...)'
 complete -c commander -n "__fish_commander_using_subcommand encode" -l strict -d 'Refuse a message that lacks a proto2 required field (default: warn)'
 complete -c commander -n "__fish_commander_using_subcommand encode" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
@@ -172,6 +173,7 @@ complete -c commander -n "__fish_commander_using_subcommand send" -l qos -d 'Qua
 complete -c commander -n "__fish_commander_using_subcommand send" -s s -l schema -d 'Schema to load: a descriptor set, a .proto file or a directory of them' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -s I -l proto-path -l proto_path -d 'Import root for .proto files (repeatable)' -r -F
 complete -c commander -n "__fish_commander_using_subcommand send" -l profile -d 'Profile: schema, command and response types, header defaults, MQTT' -r -F
+complete -c commander -n "__fish_commander_using_subcommand send" -l ignore-unknown -d 'Skip JSON keys that name no field of the type (and enum names it lacks) instead of refusing them'
 complete -c commander -n "__fish_commander_using_subcommand send" -l no-defaults -d 'Do not fill the header from the profile\'s defaults'
 complete -c commander -n "__fish_commander_using_subcommand send" -l any-reply -d 'Take the first message on the response topic as the reply, even when there is no correlation_id or message_id to match it on'
 complete -c commander -n "__fish_commander_using_subcommand send" -l no-reply -d 'Publish only: wait for the broker\'s acknowledgement, not for a reply'

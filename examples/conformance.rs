@@ -107,14 +107,13 @@ fn answer(schema: &Schema, request: &DynamicMessage) -> (&'static str, Value) {
         let bytes = bytes.as_bytes().cloned().unwrap_or_default();
         commander::render::decode_message(&desc, &bytes).map_err(|e| format!("{e:#}"))
     } else if request.has_field_by_name("json_payload") {
-        if category == "JSON_IGNORE_UNKNOWN_PARSING_TEST" {
-            return (
-                "skipped",
-                Value::String("ignoring unknown JSON fields is not supported yet".into()),
-            );
-        }
-        commander::value::message_from_json(&desc, &text(request, "json_payload"))
-            .map_err(|e| format!("{e:#}"))
+        // `commander encode --ignore-unknown` for that category.
+        commander::value::message_from_json_with(
+            &desc,
+            &text(request, "json_payload"),
+            category == "JSON_IGNORE_UNKNOWN_PARSING_TEST",
+        )
+        .map_err(|e| format!("{e:#}"))
     } else if request.has_field_by_name("text_payload") {
         commander::value::message_from_text(&desc, &text(request, "text_payload"))
             .map_err(|e| format!("{e:#}"))

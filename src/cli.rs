@@ -278,6 +278,10 @@ pub struct MessageInput {
     /// Read from PATH ('-' for stdin), as for decode
     #[arg(long = "file", value_name = "PATH", conflicts_with_all = ["json", "text"])]
     pub file_flag: Option<PathBuf>,
+
+    /// Skip JSON keys that name no field of the type (and enum names it lacks) instead of refusing them
+    #[arg(long)]
+    pub ignore_unknown: bool,
 }
 
 impl MessageInput {

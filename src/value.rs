@@ -705,16 +705,29 @@ pub(crate) fn to_map_key(v: Value) -> MapKey {
 /// parser recurses).
 const MAX_TEXT_DEPTH: usize = 100;
 
-fn deserialize_options() -> DeserializeOptions {
-    DeserializeOptions::new().deny_unknown_fields(true)
+fn deserialize_options(ignore_unknown: bool) -> DeserializeOptions {
+    DeserializeOptions::new().deny_unknown_fields(!ignore_unknown)
 }
 
 /// One JSON value as a message of `desc`.
 pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<DynamicMessage> {
+    message_from_json_with(desc, json, false)
+}
+
+/// [`message_from_json`]; `ignore_unknown`: keys that name no field (and
+/// enum names the type lacks) are skipped, as `--ignore-unknown` asks.
+pub fn message_from_json_with(
+    desc: &MessageDescriptor,
+    json: &str,
+    ignore_unknown: bool,
+) -> Result<DynamicMessage> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let first =
-        DynamicMessage::deserialize_with_options(desc.clone(), &mut de, &deserialize_options())
-            .and_then(|msg| de.end().map(|()| msg));
+    let first = DynamicMessage::deserialize_with_options(
+        desc.clone(),
+        &mut de,
+        &deserialize_options(ignore_unknown),
+    )
+    .and_then(|msg| de.end().map(|()| msg));
     match first {
         Ok(msg) => Ok(msg),
         // prost-reflect refuses some JSON the other runtimes read; put it in
@@ -727,7 +740,7 @@ pub fn message_from_json(desc: &MessageDescriptor, json: &str) -> Result<Dynamic
                 Some(value) => DynamicMessage::deserialize_with_options(
                     desc.clone(),
                     value,
-                    &deserialize_options(),
+                    &deserialize_options(ignore_unknown),
                 )
                 .with_context(|| format!("not a valid {} in JSON", desc.full_name())),
                 None => {
@@ -797,6 +810,31 @@ fn normalize_json(value: &mut serde_json::Value, desc: &MessageDescriptor) -> bo
                     }
                 }
                 false
+            }
+            // An integer quoted with an exponent or a fraction ("1e5",
+            // "3.0"): the runtimes take it when it is a whole number.
+            (
+                Kind::Int32
+                | Kind::Sint32
+                | Kind::Sfixed32
+                | Kind::Int64
+                | Kind::Sint64
+                | Kind::Sfixed64
+                | Kind::Uint32
+                | Kind::Fixed32
+                | Kind::Uint64
+                | Kind::Fixed64,
+                serde_json::Value::String(s),
+            ) if s.contains(['e', 'E', '.']) => {
+                let Ok(x) = s.parse::<f64>() else {
+                    return false;
+                };
+                // Exact below 2^53 only: larger ones are left to be refused.
+                if x.fract() != 0.0 || x.abs() >= 9_007_199_254_740_992.0 {
+                    return false;
+                }
+                *s = format!("{}", x as i64);
+                true
             }
             (Kind::Message(m), v) if m.full_name() == "google.protobuf.FloatValue" => {
                 fix(v, &Kind::Float)

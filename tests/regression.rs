@@ -1236,3 +1236,60 @@ fn times_out_of_range_have_no_json_form() {
     ]);
     assert!(r.ok().contains("invalid Timestamp: seconds 1, nanos -1"));
 }
+
+// Issue 13: `--ignore-unknown` skips JSON keys the type lacks (grpcurl's and
+// buf's users ask for it); text input refuses the flag rather than pass it
+// over. An integer quoted with an exponent ("1e1") is read as the runtimes
+// read it.
+#[test]
+fn json_input_can_skip_unknown_keys_and_reads_quoted_exponents() {
+    let json = r#"{"version": 1, "added_later": {"x": [1, 2]}, "vehicle_id": "V"}"#;
+    let r = run(&["encode", "-m", "cvp.CommandMessage", "--json", json]);
+    assert!(r.fails_with(1).contains("added_later"), "{}", r.stderr);
+    let r = run(&[
+        "encode",
+        "-m",
+        "cvp.CommandMessage",
+        "--ignore-unknown",
+        "--json",
+        json,
+    ]);
+    let plain = run(&[
+        "encode",
+        "-m",
+        "cvp.CommandMessage",
+        "--json",
+        r#"{"version": 1, "vehicle_id": "V"}"#,
+    ]);
+    assert_eq!(r.ok(), plain.ok());
+    let r = run(&[
+        "encode",
+        "-m",
+        "cvp.CommandMessage",
+        "--ignore-unknown",
+        "--text",
+        "version: 1",
+    ]);
+    assert!(
+        r.fails_with(2)
+            .contains("--ignore-unknown applies to JSON input"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "encode",
+        "-m",
+        "cvp.CommandMessage",
+        "--json",
+        r#"{"version": "1e1"}"#,
+    ]);
+    assert_eq!(r.ok().trim(), "400a");
+    let r = run(&[
+        "encode",
+        "-m",
+        "cvp.CommandMessage",
+        "--json",
+        r#"{"version": "1.5"}"#,
+    ]);
+    assert!(r.fails_with(1).contains("version"), "{}", r.stderr);
+}

@@ -16,7 +16,7 @@ use crate::cli::{EncodeArgs, EncodeInput, OutputBytes};
 use crate::codec::Framing;
 use crate::profile::Profile;
 use crate::render::BytesAs;
-use crate::value::{apply_set, message_from_json as parse_json, message_from_text as parse_text};
+use crate::value::{apply_set, message_from_json_with, message_from_text as parse_text};
 use crate::wire;
 
 const STDIN_WAIT: &str = "JSON values or one text-format message";
@@ -62,6 +62,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         framing,
         strict: args.strict,
         check_required: crate::value::may_lack_required(&desc),
+        ignore_unknown: args.source.ignore_unknown,
         bytes_as,
         out: super::StreamOut::new(),
         held: None,
@@ -74,6 +75,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
             Err(e) => enc.fail(e.context("cannot read --json"))?,
         }
     } else if let Some(text) = &args.source.text {
+        text_takes_no_ignore(args.source.ignore_unknown)?;
         match parse_text(&desc, text) {
             Ok(m) => enc.emit(Parsed::Message(m), "--text")?,
             Err(e) => enc.fail(e.context("cannot read --text"))?,
@@ -99,6 +101,7 @@ pub fn run(context: &super::Context, args: EncodeArgs) -> Result<ExitCode> {
         if json {
             enc.json_stream(reader)?;
         } else {
+            text_takes_no_ignore(args.source.ignore_unknown)?;
             let mut text = String::new();
             reader
                 .read_to_string(&mut text)
@@ -121,6 +124,18 @@ enum Parsed {
     Encoded(Vec<u8>),
 }
 
+/// `--ignore-unknown` is for JSON: text format input refuses it rather than
+/// pass it over.
+pub(crate) fn text_takes_no_ignore(ignore_unknown: bool) -> Result<()> {
+    if ignore_unknown {
+        return Err(crate::UsageError(
+            "--ignore-unknown applies to JSON input; text format input does not take it yet".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 struct Encoder {
     desc: MessageDescriptor,
     /// With `--defaults`: the profile whose header defaults come first.
@@ -133,6 +148,8 @@ struct Encoder {
     strict: bool,
     /// The type can lack required fields (none in proto3: no check).
     check_required: bool,
+    /// `--ignore-unknown`: JSON keys that name no field are skipped.
+    ignore_unknown: bool,
     /// Messages carried in bytes fields, given as JSON objects.
     bytes_as: Option<&'static BytesAs>,
     /// Binary without framing: the one message, written at the end.
@@ -151,20 +168,27 @@ impl Encoder {
             && self.bytes_as.is_none()
             && !self.check_required;
         if plain && json.len() > wire::from_json::SPLIT_JSON {
-            if let Some(bytes) = wire::from_json::encode_large(&self.desc, json) {
+            if let Some(bytes) =
+                wire::from_json::encode_large(&self.desc, json, self.ignore_unknown)
+            {
                 return Ok(Parsed::Encoded(bytes));
             }
         }
         let Some(carried) = self.bytes_as else {
-            return parse_json(&self.desc, json).map(Parsed::Message);
+            return message_from_json_with(&self.desc, json, self.ignore_unknown)
+                .map(Parsed::Message);
         };
         let mut value: serde_json::Value = match serde_json::from_str(json) {
             Ok(v) => v,
             // The plain parse says where the JSON is broken.
-            Err(_) => return parse_json(&self.desc, json).map(Parsed::Message),
+            Err(_) => {
+                return message_from_json_with(&self.desc, json, self.ignore_unknown)
+                    .map(Parsed::Message);
+            }
         };
         carried.prepare_json(&mut value, &self.desc, "")?;
-        parse_json(&self.desc, &value.to_string()).map(Parsed::Message)
+        message_from_json_with(&self.desc, &value.to_string(), self.ignore_unknown)
+            .map(Parsed::Message)
     }
 
     fn emit(&mut self, input: Parsed, origin: &str) -> Result<()> {

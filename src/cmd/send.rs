@@ -14,7 +14,7 @@ use crate::UsageError;
 use crate::cli::{OutputFormat, SendArgs};
 use crate::mqtt;
 use crate::render::{Format, Renderer, ViewOptions};
-use crate::value::{apply_set, given_paths, message_from_json, message_from_text};
+use crate::value::{apply_set, given_paths, message_from_json_with, message_from_text};
 use crate::wire;
 use rumqttc::v5::mqttbytes::QoS;
 
@@ -200,10 +200,12 @@ fn print_reply(
 /// the field paths it gives (even empty).
 fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<(DynamicMessage, Vec<String>)> {
     if let Some(json) = &args.source.json {
-        let msg = message_from_json(desc, json).context("cannot read --json")?;
+        let msg = message_from_json_with(desc, json, args.source.ignore_unknown)
+            .context("cannot read --json")?;
         return Ok((msg, given_paths(desc, json)));
     }
     if let Some(text) = &args.source.text {
+        super::encode::text_takes_no_ignore(args.source.ignore_unknown)?;
         let msg = message_from_text(desc, text).context("cannot read --text")?;
         return Ok((msg, given_paths(desc, text)));
     }
@@ -221,8 +223,10 @@ fn read_input(desc: &MessageDescriptor, args: &SendArgs) -> Result<(DynamicMessa
         }
     };
     let msg = if text.trim_start().starts_with('{') {
-        message_from_json(desc, &text).context("cannot read the command as JSON")?
+        message_from_json_with(desc, &text, args.source.ignore_unknown)
+            .context("cannot read the command as JSON")?
     } else {
+        super::encode::text_takes_no_ignore(args.source.ignore_unknown)?;
         message_from_text(desc, &text).context("cannot read the command as text format")?
     };
     Ok((msg, given_paths(desc, &text)))

@@ -19,7 +19,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{WireType, write_key, write_varint};
-use crate::value::message_from_json;
+use crate::value::message_from_json_with;
 
 /// JSON values longer than this are encoded a field at a time.
 pub const SPLIT_JSON: usize = 64 * 1024;
@@ -27,9 +27,9 @@ pub const SPLIT_JSON: usize = 64 * 1024;
 /// The canonical encoding of `json` as `desc`, a field at a time; `None`
 /// when it has to be parsed whole (the caller does, for the result or the
 /// error).
-pub fn encode_large(desc: &MessageDescriptor, json: &str) -> Option<Vec<u8>> {
+pub fn encode_large(desc: &MessageDescriptor, json: &str, ignore_unknown: bool) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(json.len() / 2);
-    encode_message(desc, json, 0, &mut out)?;
+    encode_message(desc, json, 0, ignore_unknown, &mut out)?;
     Some(out)
 }
 
@@ -48,13 +48,14 @@ fn encode_message(
     desc: &MessageDescriptor,
     json: &str,
     depth: usize,
+    ignore_unknown: bool,
     out: &mut Vec<u8>,
 ) -> Option<()> {
     if depth >= super::MAX_DEPTH {
         return None;
     }
     if json.len() <= SPLIT_JSON || !splittable(desc) {
-        let msg = message_from_json(desc, json).ok()?;
+        let msg = message_from_json_with(desc, json, ignore_unknown).ok()?;
         super::encode(&msg, out);
         return Some(());
     }
@@ -82,7 +83,14 @@ fn encode_message(
         let large = raw.get().len() > SPLIT_JSON;
         match field.kind() {
             Kind::Message(_) if field.is_map() && large => {
-                encode_map(desc, field.json_name(), field.number(), raw, &mut piece)?;
+                encode_map(
+                    desc,
+                    field.json_name(),
+                    field.number(),
+                    raw,
+                    ignore_unknown,
+                    &mut piece,
+                )?;
             }
             Kind::Message(m) if field.is_list() && !field.is_group() && large => {
                 let Items(items) = serde_json::from_str(raw.get()).ok()?;
@@ -91,18 +99,18 @@ fn encode_message(
                         return None; // an error, said by the whole path
                     }
                     length_delimited(field.number(), &mut piece, |body| {
-                        encode_message(&m, item.get(), depth + 1, body)
+                        encode_message(&m, item.get(), depth + 1, ignore_unknown, body)
                     })?;
                 }
             }
             Kind::Message(m) if !field.is_list() && !field.is_group() && large => {
                 length_delimited(field.number(), &mut piece, |body| {
-                    encode_message(&m, raw.get(), depth + 1, body)
+                    encode_message(&m, raw.get(), depth + 1, ignore_unknown, body)
                 })?;
             }
             _ => {
                 let one = format!("{{{}:{}}}", serde_json::to_string(key).ok()?, raw.get());
-                let msg = message_from_json(desc, &one).ok()?;
+                let msg = message_from_json_with(desc, &one, ignore_unknown).ok()?;
                 super::encode(&msg, &mut piece);
             }
         }
@@ -147,6 +155,7 @@ fn encode_map(
     json_name: &str,
     number: u32,
     raw: &RawValue,
+    ignore_unknown: bool,
     out: &mut Vec<u8>,
 ) -> Option<()> {
     let Entries(entries) = serde_json::from_str(raw.get()).ok()?;
@@ -158,7 +167,7 @@ fn encode_map(
             serde_json::to_string(key).ok()?,
             value.get()
         );
-        let msg = message_from_json(desc, &one).ok()?;
+        let msg = message_from_json_with(desc, &one, ignore_unknown).ok()?;
         let field = desc.get_field(number)?;
         let map_key = msg.get_field(&field).as_map()?.keys().next()?.clone();
         let mut piece = Vec::new();
