@@ -7,6 +7,8 @@
 //! include folder, as any schema is.
 //!
 //!   ../shared/conformance/runner target/debug/examples/conformance INCLUDE
+//!   ../shared/conformance/runner --maximum_edition 2023 \
+//!       target/debug/examples/conformance conformance/test_messages.binpb
 //!
 //! (`tests/conformance.rs` runs it with the committed failure lists.)
 
@@ -19,21 +21,28 @@ use prost::Message as _;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 
 fn main() {
-    let include = PathBuf::from(
+    // The runner's include folder (the .proto files, compiled here), or a
+    // descriptor set of them (conformance/test_messages.binpb: with the
+    // editions test messages, which protox does not compile).
+    let from = PathBuf::from(
         std::env::args()
             .nth(1)
-            .expect("usage: conformance INCLUDE (runner --print-include)"),
+            .expect("usage: conformance INCLUDE|DESCRIPTOR-SET"),
     );
-    let files: Vec<PathBuf> = [
-        "conformance/conformance.proto",
-        "google/protobuf/test_messages_proto3.proto",
-        "google/protobuf/test_messages_proto2.proto",
-    ]
-    .iter()
-    .map(|f| include.join(f))
-    .collect();
-    let schema = Schema::load(&files, std::slice::from_ref(&include))
-        .unwrap_or_else(|e| panic!("cannot load the conformance protos: {e:#}"));
+    let schema = if from.is_dir() {
+        let files: Vec<PathBuf> = [
+            "conformance/conformance.proto",
+            "google/protobuf/test_messages_proto3.proto",
+            "google/protobuf/test_messages_proto2.proto",
+        ]
+        .iter()
+        .map(|f| from.join(f))
+        .collect();
+        Schema::load(&files, std::slice::from_ref(&from))
+    } else {
+        Schema::load(std::slice::from_ref(&from), &[])
+    }
+    .unwrap_or_else(|e| panic!("cannot load the conformance protos: {e:#}"));
     let request_desc = schema.message("conformance.ConformanceRequest").unwrap();
     let response_desc = schema.message("conformance.ConformanceResponse").unwrap();
 

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod codec;
+pub mod editions;
 pub mod model;
 pub mod profile;
 pub mod prompt;

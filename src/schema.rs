@@ -97,7 +97,18 @@ impl Schema {
                 .with_context(|| format!("cannot read schema '{}'", path.display()))?;
             match classify(path, &bytes) {
                 SchemaFile::DescriptorSet(set) => {
-                    refuse_editions(path, &set, &bytes)?;
+                    let set = match crate::editions::lower(&bytes) {
+                        None => set,
+                        Some(Ok((lowered, notes))) => {
+                            if !crate::quiet() {
+                                for n in notes {
+                                    eprintln!("note: {n}");
+                                }
+                            }
+                            lowered
+                        }
+                        Some(Err(e)) => bail!("cannot load schema '{}': {e}", path.display()),
+                    };
                     set_origin.extend(set.file.iter().map(|f| (f.name().to_owned(), path.clone())));
                     sets.extend(set.file);
                 }
@@ -184,8 +195,10 @@ impl Schema {
                     ))
                 } else if format!("{e:?}").contains("found 'edition'") {
                     err.context(format!(
-                        "cannot compile '{}': it is an editions file (edition = \"...\"), \
-                         and commander does not support editions yet; proto2 and proto3 files load",
+                        "cannot compile '{}': it is an editions file (edition = \"...\"), which \
+                         commander's compiler (protox) does not compile yet\n  \
+                         hint: make a descriptor set of it and pass that instead: \
+                         buf build -o set.binpb, or protoc --include_imports --descriptor_set_out=set.binpb (protoc 27 or later)",
                         path.display()
                     ))
                 } else {
@@ -442,65 +455,6 @@ fn option_stubs() -> prost_types::FileDescriptorProto {
 /// Is the file a well-known-types file, hidden from `list` unless asked?
 pub fn is_well_known_file(name: &str) -> bool {
     name.starts_with("google/protobuf/") || name == OPTION_STUBS_FILE
-}
-
-/// Refuses a descriptor set holding an editions file (`edition = "2023"`,
-/// as buf and current protoc write): prost-reflect does not know the syntax
-/// (and panics on it).
-fn refuse_editions(path: &Path, set: &prost_types::FileDescriptorSet, bytes: &[u8]) -> Result<()> {
-    let Some(file) = set.file.iter().find(|f| f.syntax() == "editions") else {
-        return Ok(());
-    };
-    let edition = match edition_of(bytes, file.name()) {
-        Some(n) => format!("edition {}", edition_name(n)),
-        None => "an edition".to_owned(),
-    };
-    bail!(
-        "cannot load schema '{}': '{}' is written in {edition} (syntax \"editions\"), \
-         and commander does not support editions yet\n  \
-         hint: proto2 and proto3 files load; editions support is planned",
-        path.display(),
-        file.name()
-    )
-}
-
-/// The `edition` (field 14) of the file named `name` in descriptor set
-/// bytes; prost-types 0.14 does not carry the field.
-fn edition_of(set: &[u8], name: &str) -> Option<u64> {
-    use crate::wire::{WireType, read_key, read_len, read_varint, skip_value};
-    let mut pos = 0;
-    while pos < set.len() {
-        let (number, wt) = read_key(set, &mut pos)?;
-        if number != 1 || wt != WireType::Len {
-            skip_value(set, &mut pos, number, wt, 0)?;
-            continue;
-        }
-        let file = read_len(set, &mut pos)?;
-        let (mut at, mut file_name, mut edition) = (0, None, None);
-        while at < file.len() {
-            let (n, wt) = read_key(file, &mut at)?;
-            match (n, wt) {
-                (1, WireType::Len) => file_name = Some(read_len(file, &mut at)?),
-                (14, WireType::Varint) => edition = Some(read_varint(file, &mut at)?),
-                _ => skip_value(file, &mut at, n, wt, 0)?,
-            }
-        }
-        if file_name == Some(name.as_bytes()) {
-            return edition;
-        }
-    }
-    None
-}
-
-/// `2023` for descriptor.proto's `EDITION_2023` (1000), and so on.
-fn edition_name(value: u64) -> String {
-    match value {
-        998 => "proto2".into(),
-        999 => "proto3".into(),
-        1000 => "2023".into(),
-        1001 => "2024".into(),
-        n => format!("number {n}"),
-    }
 }
 
 enum SchemaFile {

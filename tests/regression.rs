@@ -52,53 +52,70 @@ fn packed_false_in_a_compiled_proto_writes_unpacked_elements() {
 
 // Issue 8, item 2: crashes.
 
-/// A descriptor set with an `edition = "2023"` file, as `buf build` writes
-/// it: `syntax: "editions"` and `edition: EDITION_2023` (field 14, 1000).
-fn editions_set() -> Vec<u8> {
-    let file = prost_types::FileDescriptorProto {
-        name: Some("test_messages_edition2023.proto".into()),
-        package: Some("protobuf_test_messages.editions".into()),
-        syntax: Some("editions".into()),
-        message_type: vec![prost_types::DescriptorProto {
-            name: Some("ComplexMessage".into()),
-            field: vec![prost_types::FieldDescriptorProto {
-                name: Some("d".into()),
-                number: Some(1),
-                label: Some(1),
-                r#type: Some(5),
-                json_name: Some("d".into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let mut bytes = file.encode_to_vec();
-    bytes.extend_from_slice(&[14 << 3, 0xe8, 0x07]); // edition = 1000
-    let mut set = vec![0x0a];
-    prost::encoding::encode_varint(bytes.len() as u64, &mut set);
-    set.extend_from_slice(&bytes);
-    set
+/// A descriptor set with one editions file, as `buf build` writes it
+/// (`syntax: "editions"`, `edition: EDITION_...`, `features` options), made
+/// with the full descriptor.proto that prost-reflect carries.
+fn editions_set(edition: &str, file_features: serde_json::Value) -> Vec<u8> {
+    let json = serde_json::json!({"file": [{
+        "name": "e.proto",
+        "package": "ed",
+        "syntax": "editions",
+        "edition": edition,
+        "options": {"features": file_features},
+        "messageType": [{
+            "name": "M",
+            "field": [
+                {"name": "d", "number": 1, "label": "LABEL_OPTIONAL", "type": "TYPE_INT32", "jsonName": "d"},
+                {"name": "e", "number": 2, "label": "LABEL_OPTIONAL", "type": "TYPE_INT32", "jsonName": "e",
+                 "options": {"features": {"fieldPresence": "EXPLICIT"}}},
+                {"name": "r", "number": 3, "label": "LABEL_REPEATED", "type": "TYPE_INT32", "jsonName": "r"},
+                {"name": "x", "number": 4, "label": "LABEL_REPEATED", "type": "TYPE_INT32", "jsonName": "x",
+                 "options": {"features": {"repeatedFieldEncoding": "EXPANDED"}}}
+            ]
+        }]
+    }]});
+    let desc = prost_reflect::DescriptorPool::global()
+        .get_message_by_name("google.protobuf.FileDescriptorSet")
+        .unwrap();
+    prost_reflect::DynamicMessage::deserialize(desc, json)
+        .unwrap()
+        .encode_to_vec()
 }
 
+// Issue 13: editions descriptor sets load, their features resolved (they
+// were refused, issue 8 item 2, after crashing).
 #[test]
-fn an_editions_descriptor_set_is_an_error_naming_the_file_not_a_crash() {
+fn an_editions_descriptor_set_loads_with_its_features() {
     let dir = TempDir::new("editions");
-    let set = dir.path("editions.binpb");
-    std::fs::write(&set, editions_set()).unwrap();
-    for args in [vec!["list"], vec!["decode", "-m", "ComplexMessage", "0801"]] {
+    let encode = |set: &[u8], json: &str| {
+        let path = dir.path("e.binpb");
+        std::fs::write(&path, set).unwrap();
         let mut cmd = commander();
-        cmd.args(&args).arg("-s").arg(&set);
-        let r = run_cmd(&mut cmd, b"");
-        let err = r.fails_with(1);
-        assert!(
-            err.starts_with("error: ")
-                && err.contains("test_messages_edition2023.proto")
-                && err.contains("edition 2023")
-                && err.contains("does not support editions yet"),
-            "{err}"
-        );
-    }
+        cmd.args(["encode", "-m", "ed.M", "--json", json])
+            .arg("-s")
+            .arg(&path);
+        run_cmd(&mut cmd, b"")
+    };
+    // Edition 2023's defaults: explicit presence (a zero is sent), packed.
+    let set = editions_set("EDITION_2023", serde_json::json!({}));
+    let r = encode(&set, r#"{"d": 0, "r": [1, 2], "x": [1, 2]}"#);
+    // d = 0 sent; r packed (1a 02 01 02); x expanded (20 01 20 02).
+    assert_eq!(r.ok().trim(), "08001a02010220012002", "{}", r.stderr);
+    // Implicit presence for the file: a zero is not sent; a field that
+    // says explicit still is.
+    let set = editions_set(
+        "EDITION_2023",
+        serde_json::json!({"fieldPresence": "IMPLICIT"}),
+    );
+    let r = encode(&set, r#"{"d": 0, "e": 0}"#);
+    assert_eq!(r.ok().trim(), "1000", "{}", r.stderr);
+    // An edition commander does not know is an error naming the file.
+    let set = editions_set("EDITION_99999_TEST_ONLY", serde_json::json!({}));
+    let err = encode(&set, "{}").fails_with(1).to_owned();
+    assert!(
+        err.starts_with("error: ") && err.contains("'e.proto' is written in edition"),
+        "{err}"
+    );
 }
 
 #[test]
