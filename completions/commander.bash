@@ -266,11 +266,11 @@ _commander() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text hex base64" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text hex base64" -- "${cur}"))
                     return 0
                     ;;
                 --guess)
@@ -978,11 +978,11 @@ _commander() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text hex base64" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json jsonl text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl text hex base64" -- "${cur}"))
                     return 0
                     ;;
                 --width)

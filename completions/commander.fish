@@ -116,7 +116,9 @@ u32le\t'4-byte little-endian length'"
 complete -c commander -n "__fish_commander_using_subcommand decode" -s o -l output -d 'Output format' -r -f -a "table\t'Nested tables: field number, name, type, value'
 json\t'Pretty JSON per message'
 jsonl\t'One compact JSON object per line'
-text\t'Protobuf text format'"
+text\t'Protobuf text format'
+hex\t'The message encoded again, canonically (fields in number order, unknown fields kept, last), as hex: binary in, binary out'
+base64\t'The same as base64'"
 complete -c commander -n "__fish_commander_using_subcommand decode" -l guess -d 'With --raw: which readings to offer beside the structure' -r -f -a "none\t'The structure only, as protoc --decode_raw shows it'
 some\t'Plausible readings: floats in a sensible range, packed numbers that look like a device\'s array (not a key, nonce or UUID)'
 all\t'Every reading that decodes'"
@@ -157,7 +159,9 @@ complete -c commander -n "__fish_commander_using_subcommand send" -l timeout -d 
 complete -c commander -n "__fish_commander_using_subcommand send" -s o -l output -d 'Output format of the reply' -r -f -a "table\t'Nested tables: field number, name, type, value'
 json\t'Pretty JSON per message'
 jsonl\t'One compact JSON object per line'
-text\t'Protobuf text format'"
+text\t'Protobuf text format'
+hex\t'The message encoded again, canonically (fields in number order, unknown fields kept, last), as hex: binary in, binary out'
+base64\t'The same as base64'"
 complete -c commander -n "__fish_commander_using_subcommand send" -l width -d 'Draw tables no wider than N columns (0: no limit)' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l bytes-as -d 'Decode the message carried in a bytes field: FIELD.PATH=TYPE' -r
 complete -c commander -n "__fish_commander_using_subcommand send" -l broker -d 'Broker URL: mqtt://[user[:password]@]host:port, or mqtts://... for TLS' -r

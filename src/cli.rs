@@ -740,6 +740,10 @@ pub enum OutputFormat {
     Jsonl,
     /// Protobuf text format
     Text,
+    /// The message encoded again, canonically (fields in number order, unknown fields kept, last), as hex: binary in, binary out
+    Hex,
+    /// The same as base64
+    Base64,
 }
 
 #[cfg(test)]

@@ -1310,3 +1310,24 @@ fn json_input_can_skip_unknown_keys_and_reads_quoted_exponents() {
     ]);
     assert!(r.fails_with(1).contains("version"), "{}", r.stderr);
 }
+
+// Issue 13: binary in, binary out. `decode -o hex|base64` encodes each
+// message again as the runtimes' parse and serialize do: known fields in
+// number order, unknown fields kept after them in the order they came.
+#[test]
+fn decode_to_hex_is_the_canonical_encoding_with_unknown_fields_kept() {
+    // version = 1, unknown 500 = 5, vehicle_id = "V", unknown 501 = "x"
+    let input = "4001 a81f05 1a0156 aa1f0178";
+    let r = run(&["decode", "-m", "cvp.CommandMessage", "-o", "hex", input]);
+    assert_eq!(r.ok(), "1a01564001a81f05aa1f0178\n");
+    let r = run(&["decode", "-m", "cvp.CommandMessage", "-o", "base64", input]);
+    assert_eq!(r.ok(), "GgFWQAGoHwWqHwF4\n");
+    // A stream: one line each; the empty message is "-".
+    let r = run_with(
+        &["decode", "-m", "cvp.CommandMessage", "-o", "hex"],
+        b"4001\n-\n",
+    );
+    assert_eq!(r.ok(), "4001\n-\n");
+    let r = run(&["decode", "--raw", "-o", "hex", "4001"]);
+    assert!(r.fails_with(2).contains("takes its type"), "{}", r.stderr);
+}

@@ -19,6 +19,13 @@ const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
 
 pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let format: Format = args.output.into();
+    if args.raw && matches!(format, Format::Hex | Format::Base64) {
+        return Err(crate::UsageError(
+            "-o hex and -o base64 encode each message again, which takes its type (-m TYPE), not --raw"
+                .into(),
+        )
+        .into());
+    }
     let width = super::table_width(args.view.width);
     let renderer = if args.raw {
         if !args.view.bytes_as.is_empty() {

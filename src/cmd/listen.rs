@@ -325,7 +325,8 @@ fn record(
     }
     let quote = |s: &str| serde_json::to_string(s).expect("a str serializes");
     match format {
-        Format::Table | Format::Text => {
+        // listen's own -o has neither.
+        Format::Table | Format::Text | Format::Hex | Format::Base64 => {
             out.extend_from_slice(
                 format!("{topic} · {time} · {ty} · {} bytes\n", payload.len()).as_bytes(),
             );

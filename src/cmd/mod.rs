@@ -251,6 +251,8 @@ impl From<crate::cli::OutputFormat> for crate::render::Format {
             OutputFormat::Json => Format::Json,
             OutputFormat::Jsonl => Format::Jsonl,
             OutputFormat::Text => Format::Text,
+            OutputFormat::Hex => Format::Hex,
+            OutputFormat::Base64 => Format::Base64,
         }
     }
 }

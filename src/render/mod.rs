@@ -80,6 +80,9 @@ pub enum Format {
     Json,
     Jsonl,
     Text,
+    /// Encoded again canonically (unknown fields kept), one line each.
+    Hex,
+    Base64,
 }
 
 /// Turns the bytes of one message into its printed form (with a trailing
@@ -267,6 +270,30 @@ impl Renderer {
                 }
                 buf.push(b'\n');
             }
+            Target::Typed { desc, json: None }
+                if matches!(self.format, Format::Hex | Format::Base64) =>
+            {
+                // Binary in, binary out: what the runtimes' parse and
+                // serialize give (known fields in number order, unknown
+                // ones kept, after them, in the order they came).
+                let msg = decode_message(desc, bytes)?;
+                let encoded = crate::wire::encode_to_vec(&msg);
+                let line = if self.format == Format::Hex {
+                    if encoded.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        hex::encode(&encoded)
+                    }
+                } else {
+                    use base64::Engine;
+                    let b = base64::engine::general_purpose::STANDARD.encode(&encoded);
+                    if b.is_empty() { "-".to_owned() } else { b }
+                };
+                *written += line.len() + 1;
+                let buf = out.buf();
+                buf.extend_from_slice(line.as_bytes());
+                buf.push(b'\n');
+            }
             Target::Typed { desc, json: None } => {
                 let msg = match large::Msg::open(desc, bytes, 0) {
                     Some(m) => m,
@@ -285,9 +312,15 @@ impl Renderer {
                     _ => table::write_msg_table(msg, self.table, &mut lines_into(out))?,
                 }
             }
+            Target::Raw if matches!(self.format, Format::Hex | Format::Base64) => {
+                anyhow::bail!(
+                    "encoding a message again takes its type (-m TYPE), not --raw: without a schema there is no canonical form"
+                );
+            }
             Target::Raw => {
                 raw::check(bytes).context("not a protobuf message")?;
                 match self.format {
+                    Format::Hex | Format::Base64 => unreachable!("refused above"),
                     Format::Table => {
                         table::write_raw_table(bytes, self.table, &mut lines_into(out))?;
                     }
