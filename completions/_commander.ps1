@@ -142,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'commander' -ScriptBlock {
             [CompletionResult]::new('--decode_raw', '--decode_raw', [CompletionResultType]::ParameterName, 'Decode without a schema, like protoc --decode_raw')
             [CompletionResult]::new('--emit-defaults', '--emit-defaults', [CompletionResultType]::ParameterName, 'Show fields that are at their default value too')
             [CompletionResult]::new('--camel-case', '--camel-case', [CompletionResultType]::ParameterName, 'JSON keys in lowerCamelCase instead of proto field names')
+            [CompletionResult]::new('--no-unknown', '--no-unknown', [CompletionResultType]::ParameterName, 'With -o text: leave unknown fields out (they are shown by number otherwise)')
             [CompletionResult]::new('--enum-numbers', '--enum-numbers', [CompletionResultType]::ParameterName, 'Enum values as numbers in JSON (as use_integers_for_enums)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Leave out notes on stderr (such as which commander.toml is in effect)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Leave out notes on stderr (such as which commander.toml is in effect)')

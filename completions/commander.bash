@@ -235,7 +235,7 @@ _commander() {
             return 0
             ;;
         commander__subcmd__decode)
-            opts="-m -i -o -s -I -q -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --guess --width --enum-numbers --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
+            opts="-m -i -o -s -I -q -h --message --decode_raw --raw --file --input --framing --output --emit-defaults --camel-case --no-unknown --guess --width --enum-numbers --bytes-as --schema --proto_path --proto-path --profile --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

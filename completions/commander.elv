@@ -136,6 +136,7 @@ set edit:completion:arg-completer[commander] = {|@words|
             cand --decode_raw 'Decode without a schema, like protoc --decode_raw'
             cand --emit-defaults 'Show fields that are at their default value too'
             cand --camel-case 'JSON keys in lowerCamelCase instead of proto field names'
+            cand --no-unknown 'With -o text: leave unknown fields out (they are shown by number otherwise)'
             cand --enum-numbers 'Enum values as numbers in JSON (as use_integers_for_enums)'
             cand -q 'Leave out notes on stderr (such as which commander.toml is in effect)'
             cand --quiet 'Leave out notes on stderr (such as which commander.toml is in effect)'

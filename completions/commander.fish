@@ -130,6 +130,7 @@ complete -c commander -n "__fish_commander_using_subcommand decode" -l profile -
 complete -c commander -n "__fish_commander_using_subcommand decode" -l raw -l decode_raw -d 'Decode without a schema, like protoc --decode_raw'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l emit-defaults -d 'Show fields that are at their default value too'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l camel-case -d 'JSON keys in lowerCamelCase instead of proto field names'
+complete -c commander -n "__fish_commander_using_subcommand decode" -l no-unknown -d 'With -o text: leave unknown fields out (they are shown by number otherwise)'
 complete -c commander -n "__fish_commander_using_subcommand decode" -l enum-numbers -d 'Enum values as numbers in JSON (as use_integers_for_enums)'
 complete -c commander -n "__fish_commander_using_subcommand decode" -s q -l quiet -d 'Leave out notes on stderr (such as which commander.toml is in effect)'
 complete -c commander -n "__fish_commander_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -641,6 +641,10 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub camel_case: bool,
 
+    /// With -o text: leave unknown fields out (they are shown by number otherwise)
+    #[arg(long)]
+    pub no_unknown: bool,
+
     /// With --raw: which readings to offer beside the structure
     #[arg(long, value_enum, default_value_t = GuessArg::Some)]
     pub guess: GuessArg,

@@ -1316,7 +1316,7 @@ fn json_input_can_skip_unknown_keys_and_reads_quoted_exponents() {
 // number order, unknown fields kept after them in the order they came.
 #[test]
 fn decode_to_hex_is_the_canonical_encoding_with_unknown_fields_kept() {
-    // version = 1, unknown 500 = 5, vehicle_id = "V", unknown 501 = "x"
+    // version = 1, unknown 501 = 5, vehicle_id = "V", unknown 501 = "x"
     let input = "4001 a81f05 1a0156 aa1f0178";
     let r = run(&["decode", "-m", "cvp.CommandMessage", "-o", "hex", input]);
     assert_eq!(r.ok(), "1a01564001a81f05aa1f0178\n");
@@ -1330,4 +1330,27 @@ fn decode_to_hex_is_the_canonical_encoding_with_unknown_fields_kept() {
     assert_eq!(r.ok(), "4001\n-\n");
     let r = run(&["decode", "--raw", "-o", "hex", "4001"]);
     assert!(r.fails_with(2).contains("takes its type"), "{}", r.stderr);
+}
+
+// Issue 13: text output can leave unknown fields out.
+#[test]
+fn text_output_can_leave_unknown_fields_out() {
+    let args = [
+        "decode",
+        "-m",
+        "cvp.CommandMessage",
+        "-o",
+        "text",
+        "4001a81f05",
+    ];
+    assert_eq!(run(&args).ok(), "version: 1\n501: 5\n");
+    let mut with = args.to_vec();
+    with.push("--no-unknown");
+    assert_eq!(run(&with).ok(), "version: 1\n");
+    let r = run(&["decode", "-m", "cvp.CommandMessage", "--no-unknown", "4001"]);
+    assert!(
+        r.fails_with(2).contains("--no-unknown is for -o text"),
+        "{}",
+        r.stderr
+    );
 }

@@ -19,6 +19,13 @@ const STDIN_WAIT: &str = "messages (hex or base64, one per line)";
 
 pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
     let format: Format = args.output.into();
+    if args.no_unknown && (format != Format::Text || args.raw) {
+        return Err(crate::UsageError(
+            "--no-unknown is for -o text with a type (JSON never shows unknown fields; tables and hex keep them; --raw has only numbers)"
+                .into(),
+        )
+        .into());
+    }
     if args.raw && matches!(format, Format::Hex | Format::Base64) {
         return Err(crate::UsageError(
             "-o hex and -o base64 encode each message again, which takes its type (-m TYPE), not --raw"
@@ -51,6 +58,7 @@ pub fn run(schema_args: &SchemaArgs, args: DecodeArgs) -> Result<ExitCode> {
             width,
             guess: args.guess.into(),
             bytes_as,
+            no_unknown: args.no_unknown,
         };
         Renderer::typed_with(desc, format, view)
     };

@@ -120,6 +120,8 @@ pub struct ViewOptions {
     pub guess: Guess,
     /// Messages carried in bytes fields (`--bytes-as`).
     pub bytes_as: Option<&'static BytesAs>,
+    /// Unknown fields left out of text (`--no-unknown`).
+    pub no_unknown: bool,
 }
 
 impl Renderer {
@@ -306,6 +308,7 @@ impl Renderer {
                         let opts = text::TextOptions {
                             emit_defaults: self.emit_defaults,
                             bytes_as: self.view.bytes_as,
+                            no_unknown: self.view.no_unknown,
                         };
                         text::write_msg(&msg, 0, &opts, &mut text, &mut |t| text_piece(t, out))?;
                     }

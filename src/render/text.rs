@@ -25,6 +25,8 @@ pub struct TextOptions {
     pub emit_defaults: bool,
     /// Messages carried in bytes fields, shown as comments under the field.
     pub bytes_as: Option<&'static BytesAs>,
+    /// Unknown fields left out (`--no-unknown`).
+    pub no_unknown: bool,
 }
 
 /// The text format of `msg`, one field per line, two-space indents.
@@ -39,6 +41,7 @@ pub fn to_text_with(msg: &DynamicMessage, emit_defaults: bool) -> String {
     let opts = TextOptions {
         emit_defaults,
         bytes_as: None,
+        no_unknown: false,
     };
     write_message(msg, 0, &opts, "", &mut out);
     out
@@ -106,7 +109,7 @@ fn write_fields(
     for f in msg.unknown_fields() {
         f.encode(&mut unknown);
     }
-    if !unknown.is_empty() && raw::check(&unknown).is_ok() {
+    if !opts.no_unknown && !unknown.is_empty() && raw::check(&unknown).is_ok() {
         let raw_opts = raw::TextOptions {
             guess: raw::Guess::Some,
             cap: None,
@@ -253,7 +256,7 @@ fn write_msg_at(
         guess: raw::Guess::Some,
         cap: None,
     };
-    for unknown in &split.unknown {
+    for unknown in split.unknown.iter().filter(|_| !opts.no_unknown) {
         raw::write_text(unknown, indent, 0, &raw_opts, out, spill)?;
     }
     spill(out)
