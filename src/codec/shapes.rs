@@ -54,6 +54,23 @@ pub struct HexDecoder {
     pub first: Option<u8>,
 }
 
+/// A hex digit's value, or 0xff for any other byte.
+static NIBBLE: [u8; 256] = {
+    let mut t = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 impl HexDecoder {
     pub fn new() -> HexDecoder {
         HexDecoder::default()
@@ -65,16 +82,15 @@ impl HexDecoder {
         while i < text.len() {
             // The common case: a run of plain hex digits.
             if self.high.is_none() && self.held.is_none() && self.mid_token {
-                let run = text[i..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_hexdigit())
-                    .count()
-                    & !1;
-                if run >= 16 {
-                    let start = out.len();
-                    out.resize(start + run / 2, 0);
-                    hex::decode_to_slice(&text[i..i + run], &mut out[start..])
-                        .expect("checked to be hex digits");
+                // Pairs of digits decoded in one pass, until one is not.
+                let start = out.len();
+                out.reserve((text.len() - i) / 2);
+                out.extend(text[i..].chunks_exact(2).map_while(|pair| {
+                    let (h, l) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
+                    ((h | l) < 16).then_some((h << 4) | l)
+                }));
+                let run = (out.len() - start) * 2;
+                if run > 0 {
                     self.column += run;
                     self.digits += run;
                     self.significant += run;

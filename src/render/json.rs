@@ -922,9 +922,9 @@ impl JsonWriter {
         {
             return Err(Bail);
         }
-        let mut s = String::with_capacity(32);
-        let _ = write!(s, "{}", prost_types::Timestamp { seconds, nanos });
-        quoted(out, &s);
+        out.push(b'"');
+        rfc3339(seconds, nanos, out);
+        out.push(b'"');
         Ok(())
     }
 
@@ -1051,6 +1051,59 @@ fn seconds_nanos(buf: &[u8]) -> Fast<(i64, i32)> {
 }
 
 #[inline]
+/// A Timestamp (seconds in years 1 to 9999, nanos in 0..1e9) as RFC 3339
+/// in UTC, as prost-types and protobuf print it: the fraction in 3, 6 or 9
+/// digits, none when zero. Written directly: `core::fmt` took an eighth of
+/// a decode of telemetry to JSON.
+fn rfc3339(seconds: i64, nanos: i32, out: &mut Vec<u8>) {
+    let days = seconds.div_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400) as u32;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
+    let two = |out: &mut Vec<u8>, v: u32| {
+        out.push(b'0' + (v / 10) as u8);
+        out.push(b'0' + (v % 10) as u8);
+    };
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push(b'-');
+    two(out, month);
+    out.push(b'-');
+    two(out, day);
+    out.push(b'T');
+    two(out, secs / 3_600);
+    out.push(b':');
+    two(out, secs / 60 % 60);
+    out.push(b':');
+    two(out, secs % 60);
+    if nanos != 0 {
+        let (value, digits) = if nanos % 1_000_000 == 0 {
+            (nanos / 1_000_000, 3)
+        } else if nanos % 1_000 == 0 {
+            (nanos / 1_000, 6)
+        } else {
+            (nanos, 9)
+        };
+        out.push(b'.');
+        let mut buf = [b'0'; 9];
+        let mut v = value as u32;
+        for i in (0..digits).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend_from_slice(&buf[..digits]);
+    }
+    out.push(b'Z');
+}
+
 fn quoted(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     out.extend_from_slice(s.as_bytes());
@@ -1147,4 +1200,43 @@ fn time_out_of_range(msg: &DynamicMessage, path: &str) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use std::fmt::Write as _;
+
+    /// The same text as prost-types' Display, over the whole range.
+    #[test]
+    fn timestamps_print_as_prost_types_prints_them() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (min, max) = (-62_135_596_800_i64, 253_402_300_799_i64);
+        let mut cases = vec![
+            (min, 0),
+            (max, 999_999_999),
+            (0, 0),
+            (-1, 1),
+            (951_782_400, 5),
+        ];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let seconds = min + (x % (max - min + 1) as u64) as i64;
+            let nanos = match x % 4 {
+                0 => 0,
+                1 => ((x >> 20) % 1_000) as i32 * 1_000_000,
+                2 => ((x >> 20) % 1_000_000) as i32 * 1_000,
+                _ => ((x >> 20) % 1_000_000_000) as i32,
+            };
+            cases.push((seconds, nanos));
+        }
+        for (seconds, nanos) in cases {
+            let mut want = String::new();
+            let _ = write!(want, "{}", prost_types::Timestamp { seconds, nanos });
+            let mut got = Vec::new();
+            super::rfc3339(seconds, nanos, &mut got);
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{seconds} {nanos}");
+        }
+    }
 }
