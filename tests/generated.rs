@@ -8,7 +8,7 @@ mod support;
 
 use std::path::Path;
 
-use commander::schema::{BUILTIN_DESCRIPTOR_SET, Schema};
+use commander::schema::{BUILTIN_DESCRIPTOR_SET, BUILTIN_WITH_COMMENTS, Schema};
 use support::{repo, run};
 
 fn overwrite() -> bool {
@@ -88,11 +88,16 @@ fn man_refuses_an_unknown_page() {
 
 #[test]
 fn embedded_sample_protocol_matches_its_sources() {
-    let compiled = Schema::compile_builtin(&repo().join("proto")).unwrap();
-    if compiled.as_slice() != BUILTIN_DESCRIPTOR_SET {
-        // The binary embeds the file at build time: rewriting it takes a
-        // rebuild to show, which the next `cargo test` does.
-        ensure_file_contents("proto/cvp.binpb", &compiled);
+    for (comments, file, embedded) in [
+        (false, "proto/cvp.binpb", BUILTIN_DESCRIPTOR_SET),
+        (true, "proto/cvp.comments.binpb", BUILTIN_WITH_COMMENTS),
+    ] {
+        let compiled = Schema::compile_builtin(&repo().join("proto"), comments).unwrap();
+        if compiled.as_slice() != embedded {
+            // The binary embeds the file at build time: rewriting it takes a
+            // rebuild to show, which the next `cargo test` does.
+            ensure_file_contents(file, &compiled);
+        }
+        assert!(Path::new(&repo().join(file)).exists());
     }
-    assert!(Path::new(&repo().join("proto/cvp.binpb")).exists());
 }

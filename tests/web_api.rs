@@ -394,6 +394,17 @@ fn a_command_is_built_checked_sent_and_its_reply_decoded() {
         "{bad}"
     );
 
+    // A vehicle nobody simulates: published, and the timeout said.
+    let mut nobody = engine_start("15", "corr-nobody");
+    nobody["state"]["vehicle_id"] = json!("NOBODY");
+    nobody["timeout_ms"] = json!(500);
+    let sent = web.post("/api/send", nobody);
+    assert_eq!(sent["sent"], true, "{sent}");
+    assert_eq!(sent["timeout"], true, "{sent}");
+    assert!(sent["reply"].is_null());
+    assert_eq!(sent["timeout_ms"], 500);
+    let _ = commands.next("the command to NOBODY");
+
     // An empty vehicle makes no topic: said, and not sent.
     let mut empty = engine_start("15", "corr-empty");
     empty["state"]["vehicle_id"] = json!("");

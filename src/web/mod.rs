@@ -103,7 +103,16 @@ pub fn run(ctx: &Context, schema_args: &SchemaArgs, args: WebArgs) -> Result<Exi
     let timeout = crate::cmd::send::parse_duration(&args.timeout)
         .map_err(|e| UsageError(format!("--timeout: {e}")))?;
 
-    let schema = ctx.schema.clone();
+    // The schema again with its `.proto` comments, shown as help.
+    let schema = {
+        let paths = schema_args.paths();
+        let paths = if paths.is_empty() {
+            ctx.profile.schema.clone()
+        } else {
+            paths
+        };
+        Schema::load_with_comments(&paths, &schema_args.include)?
+    };
     let profile = ctx.profile.clone();
     // The type the form starts with: -m, the profile's command type, else
     // the first of the schema (any type can be picked on the page).
