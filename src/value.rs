@@ -733,15 +733,25 @@ pub fn message_from_json_with(
         // prost-reflect refuses some JSON the other runtimes read; put it in
         // the form it takes and read again.
         Err(e) => {
+            let mut empty_anys = Vec::new();
             let retry = serde_json::from_str::<serde_json::Value>(json)
                 .ok()
-                .and_then(|mut value| normalize_json(&mut value, desc).then_some(value));
+                .and_then(|mut value| {
+                    let anys = take_empty_anys(&mut value, desc, &mut Vec::new(), &mut empty_anys);
+                    (normalize_json(&mut value, desc) | anys).then_some(value)
+                });
             match retry {
                 Some(value) => DynamicMessage::deserialize_with_options(
                     desc.clone(),
                     value,
                     &deserialize_options(ignore_unknown),
                 )
+                .map(|mut msg| {
+                    for path in &empty_anys {
+                        set_empty_message(&mut msg, path);
+                    }
+                    msg
+                })
                 .with_context(|| format!("not a valid {} in JSON", desc.full_name())),
                 None => {
                     let mut what = format!("not a valid {} in JSON", desc.full_name());
@@ -753,6 +763,70 @@ pub fn message_from_json_with(
             }
         }
     }
+}
+
+/// An Any written `{}` (the empty Any, which the runtimes read) is refused
+/// by prost-reflect, which wants `@type`: such values of singular fields
+/// (in singular sub-messages) are taken out, their paths noted in `found`,
+/// and set empty once the rest is read. `true` when there was one.
+fn take_empty_anys(
+    value: &mut serde_json::Value,
+    desc: &MessageDescriptor,
+    path: &mut Vec<FieldDescriptor>,
+    found: &mut Vec<Vec<FieldDescriptor>>,
+) -> bool {
+    let serde_json::Value::Object(map) = value else {
+        return false;
+    };
+    let mut took = false;
+    let mut remove = Vec::new();
+    for (key, v) in map.iter_mut() {
+        let Some(field) = desc
+            .get_field_by_json_name(key)
+            .or_else(|| desc.get_field_by_name(key))
+        else {
+            continue;
+        };
+        let Kind::Message(m) = field.kind() else {
+            continue;
+        };
+        if field.is_list() || field.is_map() {
+            continue;
+        }
+        path.push(field.clone());
+        if m.full_name() == "google.protobuf.Any" {
+            if v.as_object().is_some_and(serde_json::Map::is_empty) {
+                found.push(path.clone());
+                remove.push(key.clone());
+                took = true;
+            }
+        } else if !m.full_name().starts_with("google.protobuf.") {
+            took |= take_empty_anys(v, &m, path, found);
+        }
+        path.pop();
+    }
+    for key in remove {
+        map.remove(&key);
+    }
+    took
+}
+
+/// Sets the message field at `path` (singular fields from `msg` down) to
+/// its empty message, creating the messages on the way.
+fn set_empty_message(msg: &mut DynamicMessage, path: &[FieldDescriptor]) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let Kind::Message(m) = first.kind() else {
+        return;
+    };
+    let mut sub = msg
+        .get_field(first)
+        .as_message()
+        .cloned()
+        .unwrap_or_else(|| DynamicMessage::new(m));
+    set_empty_message(&mut sub, rest);
+    msg.set_field(first, Value::Message(sub));
 }
 
 /// The object key whose value holds position `line`:`column` (1-based, as

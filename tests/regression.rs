@@ -1354,3 +1354,30 @@ fn text_output_can_leave_unknown_fields_out() {
         r.stderr
     );
 }
+
+// Issue 13: an Any written `{}` is the empty Any, set (prost-reflect wanted
+// '@type').
+#[test]
+fn an_empty_any_in_json_is_read() {
+    let dir = TempDir::new("empty-any");
+    let proto = dir.path("a.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\nimport \"google/protobuf/any.proto\";\n\
+         message H { int32 n = 1; Inner inner = 2; }\n\
+         message Inner { google.protobuf.Any any = 1; }\n",
+    )
+    .unwrap();
+    let mut cmd = commander();
+    cmd.args([
+        "encode",
+        "-m",
+        "H",
+        "--json",
+        r#"{"n": 1, "inner": {"any": {}}}"#,
+    ])
+    .arg("-s")
+    .arg(&proto);
+    // n = 1; inner { any {} }: both set, the Any empty.
+    assert_eq!(run_cmd(&mut cmd, b"").ok().trim(), "080112020a00");
+}
