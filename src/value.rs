@@ -982,9 +982,59 @@ fn normalize_json(value: &mut serde_json::Value, desc: &MessageDescriptor) -> bo
 /// One message in text format.
 pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage> {
     let text = &*prepare_text(text)?;
-    DynamicMessage::parse_text_format(desc.clone(), text)
+    let msg = DynamicMessage::parse_text_format(desc.clone(), text)
         .map_err(|e| anyhow!("{}", describe_text_error(text, &e)))
-        .with_context(|| format!("not a valid {} in text format", desc.full_name()))
+        .with_context(|| format!("not a valid {} in text format", desc.full_name()))?;
+    // A closed enum takes only its own values (protoc refuses others in
+    // text; on the wire they are kept as unknown fields).
+    if let Some(why) = unknown_closed_enum(&msg, "") {
+        return Err(anyhow!("{why}"))
+            .with_context(|| format!("not a valid {} in text format", desc.full_name()));
+    }
+    Ok(msg)
+}
+
+/// The first field of a closed (proto2) enum holding a number the enum does
+/// not name, said with its path.
+fn unknown_closed_enum(msg: &DynamicMessage, path: &str) -> Option<String> {
+    let check = |kind: &Kind, v: &Value, at: &str| -> Option<String> {
+        match (kind, v) {
+            (Kind::Enum(e), Value::EnumNumber(n))
+                if e.parent_file().syntax() == prost_reflect::Syntax::Proto2
+                    && e.get_value(*n).is_none() =>
+            {
+                Some(format!(
+                    "{at}: {n} is not a value of {}, a closed enum",
+                    e.name()
+                ))
+            }
+            (_, Value::Message(m)) => unknown_closed_enum(m, at),
+            _ => None,
+        }
+    };
+    for (field, value) in msg.fields() {
+        let at = if path.is_empty() {
+            field.name().to_owned()
+        } else {
+            format!("{path}.{}", field.name())
+        };
+        let kind = match field.kind() {
+            Kind::Message(entry) if field.is_map() => entry.map_entry_value_field().kind(),
+            k => k,
+        };
+        let found = match value {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| check(&kind, v, &format!("{at}[{i}]"))),
+            Value::Map(map) => map.values().find_map(|v| check(&kind, v, &at)),
+            v => check(&kind, v, &at),
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 /// prost-reflect's text errors carry a byte span; say line:column.

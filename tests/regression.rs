@@ -1381,3 +1381,37 @@ fn an_empty_any_in_json_is_read() {
     // n = 1; inner { any {} }: both set, the Any empty.
     assert_eq!(run_cmd(&mut cmd, b"").ok().trim(), "080112020a00");
 }
+
+// Issue 13: in text input, a closed (proto2) enum takes only its values, as
+// protoc says.
+#[test]
+fn text_input_refuses_an_unknown_number_of_a_closed_enum() {
+    let dir = TempDir::new("closed-enum");
+    let proto = dir.path("c.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto2\";\nenum E { A = 0; B = 1; }\nmessage M { optional E e = 1; repeated E r = 2; }\n",
+    )
+    .unwrap();
+    let encode = |text: &str| {
+        let mut cmd = commander();
+        cmd.args(["encode", "-m", "M", "--text", text])
+            .arg("-s")
+            .arg(&proto);
+        run_cmd(&mut cmd, b"")
+    };
+    assert_eq!(encode("e: 1 r: B").ok().trim(), "08011001");
+    let r = encode("e: 7");
+    assert!(
+        r.fails_with(1)
+            .contains("e: 7 is not a value of E, a closed enum"),
+        "{}",
+        r.stderr
+    );
+    let r = encode("r: A r: 9");
+    assert!(
+        r.fails_with(1).contains("r[1]: 9 is not a value of E"),
+        "{}",
+        r.stderr
+    );
+}
