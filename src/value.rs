@@ -982,9 +982,25 @@ fn normalize_json(value: &mut serde_json::Value, desc: &MessageDescriptor) -> bo
 /// One message in text format.
 pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage> {
     let text = &*prepare_text(text)?;
-    let msg = DynamicMessage::parse_text_format(desc.clone(), text)
-        .map_err(|e| anyhow!("{}", describe_text_error(text, &e)))
-        .with_context(|| format!("not a valid {} in text format", desc.full_name()))?;
+    let msg = match DynamicMessage::parse_text_format(desc.clone(), text) {
+        Ok(m) => m,
+        Err(e) => {
+            // A group named by its field's name (`data {` for `group Data`),
+            // which protoc takes and prost-reflect does not: named by its
+            // type and read again.
+            let what = || format!("not a valid {} in text format", desc.full_name());
+            match group_fields_by_type_name(desc, text) {
+                None => {
+                    return Err(anyhow!("{}", describe_text_error(text, &e))).with_context(what);
+                }
+                // Then the error is of the text as read then (a name that
+                // changed only its case keeps its position).
+                Some(t) => DynamicMessage::parse_text_format(desc.clone(), &t)
+                    .map_err(|e| anyhow!("{}", describe_text_error(&t, &e)))
+                    .with_context(what)?,
+            }
+        }
+    };
     // A closed enum takes only its own values (protoc refuses others in
     // text; on the wire they are kept as unknown fields).
     if let Some(why) = unknown_closed_enum(&msg, "") {
@@ -992,6 +1008,128 @@ pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<Dynamic
             .with_context(|| format!("not a valid {} in text format", desc.full_name()));
     }
     Ok(msg)
+}
+
+/// `text` with each group field written by its field name (`data {`)
+/// written by its type's name (`Data {`), as prost-reflect reads groups;
+/// `None` when there is none. Follows the message types through the braces;
+/// where it cannot tell (extensions, Any), it leaves the text alone.
+fn group_fields_by_type_name(desc: &MessageDescriptor, text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut stack: Vec<Option<MessageDescriptor>> = vec![Some(desc.clone())];
+    // The last field name seen (and where it is in `out`), for the `{` after it.
+    let mut pending: Option<(String, usize)> = None;
+    let mut after_colon = false;
+    // The field of a list of messages being read, and where its name is.
+    let mut in_list: Option<(String, usize)> = None;
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' | b'\'' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != c {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                out.push_str(&text[start..i]);
+                pending = None;
+                after_colon = false;
+                continue;
+            }
+            b'#' => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                out.push_str(&text[start..i]);
+                continue;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                pending = Some((text[start..i].to_owned(), out.len()));
+                out.push_str(&text[start..i]);
+                after_colon = false;
+                continue;
+            }
+            b'{' | b'<' => {
+                let top = stack.last().cloned().flatten();
+                // In a list (`f: [{...}, {...}]`) the name serves each element.
+                let pending_or_list = pending.clone().or_else(|| {
+                    // The name is rewritten at the first element only.
+                    let first = in_list.clone();
+                    if let Some((_, at)) = &mut in_list {
+                        *at = usize::MAX;
+                    }
+                    first
+                });
+                let field = match (&top, &pending_or_list) {
+                    (Some(m), Some((name, at))) => {
+                        let f = m.get_field_by_name(name);
+                        // A type that two group fields share names neither.
+                        let unique = |g: &MessageDescriptor| {
+                            m.fields()
+                                .filter(|o| o.is_group() && o.kind().as_message() == Some(g))
+                                .count()
+                                == 1
+                        };
+                        if let Some(Kind::Message(g)) =
+                            f.as_ref().filter(|f| f.is_group()).map(|f| f.kind())
+                        {
+                            if g.name() != name && *at != usize::MAX && unique(&g) {
+                                out.replace_range(*at..*at + name.len(), g.name());
+                                changed = true;
+                            }
+                        }
+                        f
+                    }
+                    _ => None,
+                };
+                stack.push(field.and_then(|f| match f.kind() {
+                    Kind::Message(m) => Some(m),
+                    _ => None,
+                }));
+                pending = None;
+            }
+            b'}' | b'>' => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+                pending = None;
+            }
+            b'[' if !after_colon => {
+                // An extension or Any type name: not followed.
+                let start = i;
+                while i < bytes.len() && bytes[i] != b']' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+                out.push_str(&text[start..i]);
+                pending = Some((String::new(), out.len()));
+                continue;
+            }
+            b':' => after_colon = true,
+            b'[' => in_list = pending.take(),
+            b']' => in_list = None,
+            b',' => {}
+            c if c.is_ascii_whitespace() => {}
+            _ => {
+                pending = None;
+                after_colon = false;
+            }
+        }
+        // The character whole (multi-byte ones too).
+        let ch = text[i..].chars().next().expect("at a character boundary");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    changed.then_some(out)
 }
 
 /// The first field of a closed (proto2) enum holding a number the enum does

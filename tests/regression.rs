@@ -1415,3 +1415,39 @@ fn text_input_refuses_an_unknown_number_of_a_closed_enum() {
         r.stderr
     );
 }
+
+// Issue 13: a group may be named by its field's name in text, as protoc
+// takes it (prost-reflect takes only the type's name).
+#[test]
+fn text_input_takes_a_group_by_its_field_name() {
+    let dir = TempDir::new("groups");
+    let proto = dir.path("g.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto2\";\nmessage M {\n  optional group Data = 1 { optional int32 x = 2; \
+         optional group Inner = 3 { optional int32 y = 4; } }\n  \
+         repeated group Item = 5 { optional string s = 6; }\n}\n",
+    )
+    .unwrap();
+    let encode = |text: &str| {
+        let mut cmd = commander();
+        cmd.args(["encode", "-m", "M", "--text", text])
+            .arg("-s")
+            .arg(&proto);
+        run_cmd(&mut cmd, b"")
+    };
+    let by_type = encode("Data { x: 1 Inner { y: 2 } } Item { s: \"a{\" } Item { s: \"b\" }");
+    for text in [
+        "data { x: 1 inner { y: 2 } } item { s: \"a{\" } item { s: \"b\" }",
+        "data: < x: 1 inner { y: 2 } > item: [{ s: \"a{\" }, { s: \"b\" }]",
+    ] {
+        assert_eq!(encode(text).ok(), by_type.ok(), "{text}");
+    }
+    // A mistake inside is still said where it is.
+    let r = encode("data { nope: 1 }");
+    assert!(
+        r.fails_with(1).contains("1:8: field 'nope' not found"),
+        "{}",
+        r.stderr
+    );
+}
