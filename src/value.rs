@@ -989,14 +989,28 @@ pub fn message_from_text(desc: &MessageDescriptor, text: &str) -> Result<Dynamic
             // which protoc takes and prost-reflect does not: named by its
             // type and read again.
             let what = || format!("not a valid {} in text format", desc.full_name());
-            match group_fields_by_type_name(desc, text) {
-                None => {
+            let grouped = group_fields_by_type_name(desc, text);
+            // A field the message reserves by name is skipped with its
+            // value, as protoc does (prost-reflect refuses it).
+            let base = grouped.as_deref().unwrap_or(text);
+            let pruned = drop_reserved_fields(desc, base);
+            match (grouped.is_some(), pruned) {
+                (_, Some(t)) => {
+                    if let Ok(m) = DynamicMessage::parse_text_format(desc.clone(), &t) {
+                        m
+                    } else {
+                        // Its errors' positions would not match the input.
+                        return Err(anyhow!("{}", describe_text_error(text, &e)))
+                            .with_context(what);
+                    }
+                }
+                (false, None) => {
                     return Err(anyhow!("{}", describe_text_error(text, &e))).with_context(what);
                 }
                 // Then the error is of the text as read then (a name that
                 // changed only its case keeps its position).
-                Some(t) => DynamicMessage::parse_text_format(desc.clone(), &t)
-                    .map_err(|e| anyhow!("{}", describe_text_error(&t, &e)))
+                (true, None) => DynamicMessage::parse_text_format(desc.clone(), base)
+                    .map_err(|e| anyhow!("{}", describe_text_error(base, &e)))
                     .with_context(what)?,
             }
         }
@@ -1130,6 +1144,169 @@ fn group_fields_by_type_name(desc: &MessageDescriptor, text: &str) -> Option<Str
         i += ch.len_utf8();
     }
     changed.then_some(out)
+}
+
+/// `text` without the fields the messages reserve by name (`reserved
+/// "old_name";`), each with its value; `None` when there is none.
+fn drop_reserved_fields(desc: &MessageDescriptor, text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut stack: Vec<Option<MessageDescriptor>> = vec![Some(desc.clone())];
+    let mut pending: Option<String> = None;
+    // After a ':' (a value comes, not a field name) or inside a list.
+    let mut value_next = false;
+    let mut lists = 0usize;
+    let mut dropped = false;
+    let reserved = |m: &MessageDescriptor, name: &str| {
+        m.descriptor_proto().reserved_name.iter().any(|r| r == name)
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' | b'\'' => {
+                let start = i;
+                i = skip_string(bytes, i);
+                out.push_str(&text[start..i]);
+                value_next = false;
+                continue;
+            }
+            b'#' => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                out.push_str(&text[start..i]);
+                continue;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let name = &text[start..i];
+                let field_position = !value_next && lists == 0;
+                let top = stack.last().cloned().flatten();
+                if field_position && top.as_ref().is_some_and(|m| reserved(m, name)) {
+                    i = skip_field_value(bytes, i);
+                    dropped = true;
+                    continue;
+                }
+                out.push_str(name);
+                pending = field_position.then(|| name.to_owned());
+                value_next = false;
+                continue;
+            }
+            b'{' | b'<' => {
+                let top = stack.last().cloned().flatten();
+                let next = match (&top, &pending) {
+                    (Some(m), Some(name)) => m
+                        .get_field_by_name(name)
+                        .or_else(|| {
+                            m.fields().find(|f| {
+                                f.is_group()
+                                    && f.kind().as_message().is_some_and(|g| g.name() == name)
+                            })
+                        })
+                        .and_then(|f| f.kind().as_message().cloned()),
+                    _ => None,
+                };
+                stack.push(next);
+                pending = None;
+                value_next = false;
+                // Elements of a list of messages: the list ends at ']'.
+            }
+            b'}' | b'>' => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+                value_next = false;
+            }
+            b'[' if !value_next && lists == 0 => {
+                // An extension or Any type name: copied, not followed.
+                let start = i;
+                while i < bytes.len() && bytes[i] != b']' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+                out.push_str(&text[start..i]);
+                pending = None;
+                continue;
+            }
+            b'[' => lists += 1,
+            b']' => lists = lists.saturating_sub(1),
+            b':' => value_next = true,
+            c if c.is_ascii_whitespace() || c == b',' || c == b';' => {}
+            _ => value_next = false,
+        }
+        let ch = text[i..].chars().next().expect("at a character boundary");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    dropped.then_some(out)
+}
+
+/// The index after the string literal starting at `i`.
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    let quote = bytes[i];
+    i += 1;
+    while i < bytes.len() && bytes[i] != quote {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    (i + 1).min(bytes.len())
+}
+
+/// The index after a field's value (from just after its name): an optional
+/// `:`, then a message in braces, a list in brackets, strings, or a token;
+/// and a `,` or `;` after it.
+fn skip_field_value(bytes: &[u8], mut i: usize) -> usize {
+    let skip_space = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    i = skip_space(i);
+    if i < bytes.len() && bytes[i] == b':' {
+        i = skip_space(i + 1);
+    }
+    if i < bytes.len() && matches!(bytes[i], b'{' | b'<' | b'[') {
+        let mut depth = 0usize;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' | b'\'' => {
+                    i = skip_string(bytes, i);
+                    continue;
+                }
+                b'{' | b'<' | b'[' => depth += 1,
+                b'}' | b'>' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    } else if i < bytes.len() && matches!(bytes[i], b'"' | b'\'') {
+        // Adjacent strings are one value.
+        while i < bytes.len() && matches!(bytes[i], b'"' | b'\'') {
+            i = skip_space(skip_string(bytes, i));
+        }
+    } else {
+        while i < bytes.len()
+            && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
+        {
+            i += 1;
+        }
+    }
+    let j = skip_space(i);
+    if j < bytes.len() && matches!(bytes[j], b',' | b';') {
+        return j + 1;
+    }
+    i
 }
 
 /// The first field of a closed (proto2) enum holding a number the enum does

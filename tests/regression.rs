@@ -1451,3 +1451,36 @@ fn text_input_takes_a_group_by_its_field_name() {
         r.stderr
     );
 }
+
+// Issue 13: in text input, a field the message reserves by name is skipped
+// with its value, as protoc does.
+#[test]
+fn text_input_skips_reserved_field_names() {
+    let dir = TempDir::new("reserved");
+    let proto = dir.path("r.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\nmessage M { int32 a = 1; Sub s = 2; reserved \"old\", \"gone\"; }\n\
+         message Sub { int32 b = 1; reserved \"was\"; }\n",
+    )
+    .unwrap();
+    let encode = |text: &str| {
+        let mut cmd = commander();
+        cmd.args(["encode", "-m", "M", "--text", text])
+            .arg("-s")
+            .arg(&proto);
+        run_cmd(&mut cmd, b"")
+    };
+    let want = encode("a: 1 s { b: 2 }").ok().to_owned();
+    for text in [
+        "old: 5 a: 1 s { b: 2 }",
+        "a: 1 old: \"x\" 'y' gone { c: [1, 2] } s { b: 2 was: ENUM_NAME }",
+        "a: 1; old: [1.5, -2]; s < b: 2 > gone < >",
+        "old: { nested { deeper: \"}\" } } a: 1 s { was: true b: 2 }",
+    ] {
+        assert_eq!(encode(text).ok(), want, "{text}");
+    }
+    // Not reserved: still an error, where it is.
+    let r = encode("a: 1 nope: 2");
+    assert!(r.fails_with(1).contains("1:6"), "{}", r.stderr);
+}
