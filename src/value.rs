@@ -1044,11 +1044,7 @@ fn group_fields_by_type_name(desc: &MessageDescriptor, text: &str) -> Option<Str
         match c {
             b'"' | b'\'' => {
                 let start = i;
-                i += 1;
-                while i < bytes.len() && bytes[i] != c {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(bytes.len());
+                i = skip_string(bytes, i);
                 out.push_str(&text[start..i]);
                 pending = None;
                 after_colon = false;
@@ -1056,9 +1052,7 @@ fn group_fields_by_type_name(desc: &MessageDescriptor, text: &str) -> Option<Str
             }
             b'#' => {
                 let start = i;
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = skip_comment(bytes, i);
                 out.push_str(&text[start..i]);
                 continue;
             }
@@ -1173,9 +1167,7 @@ fn drop_reserved_fields(desc: &MessageDescriptor, text: &str) -> Option<String> 
             }
             b'#' => {
                 let start = i;
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = skip_comment(bytes, i);
                 out.push_str(&text[start..i]);
                 continue;
             }
@@ -1244,6 +1236,14 @@ fn drop_reserved_fields(desc: &MessageDescriptor, text: &str) -> Option<String> 
         i += ch.len_utf8();
     }
     dropped.then_some(out)
+}
+
+/// The index of the end of the line of the comment starting at `i`.
+fn skip_comment(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |n| i + n)
 }
 
 /// The index after the string literal starting at `i`.

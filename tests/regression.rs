@@ -1382,6 +1382,16 @@ fn an_empty_any_in_json_is_read() {
     assert_eq!(run_cmd(&mut cmd, b"").ok().trim(), "080112020a00");
 }
 
+/// `commander encode -s SCHEMA -m M --text TEXT`: for the text-input tests
+/// of a schema written in the test.
+fn encode_text(schema: &std::path::Path, text: &str) -> support::Run {
+    let mut cmd = commander();
+    cmd.args(["encode", "-m", "M", "--text", text])
+        .arg("-s")
+        .arg(schema);
+    run_cmd(&mut cmd, b"")
+}
+
 // Issue 13: in text input, a closed (proto2) enum takes only its values, as
 // protoc says.
 #[test]
@@ -1393,13 +1403,7 @@ fn text_input_refuses_an_unknown_number_of_a_closed_enum() {
         "syntax = \"proto2\";\nenum E { A = 0; B = 1; }\nmessage M { optional E e = 1; repeated E r = 2; }\n",
     )
     .unwrap();
-    let encode = |text: &str| {
-        let mut cmd = commander();
-        cmd.args(["encode", "-m", "M", "--text", text])
-            .arg("-s")
-            .arg(&proto);
-        run_cmd(&mut cmd, b"")
-    };
+    let encode = |text: &str| encode_text(&proto, text);
     assert_eq!(encode("e: 1 r: B").ok().trim(), "08011001");
     let r = encode("e: 7");
     assert!(
@@ -1429,13 +1433,7 @@ fn text_input_takes_a_group_by_its_field_name() {
          repeated group Item = 5 { optional string s = 6; }\n}\n",
     )
     .unwrap();
-    let encode = |text: &str| {
-        let mut cmd = commander();
-        cmd.args(["encode", "-m", "M", "--text", text])
-            .arg("-s")
-            .arg(&proto);
-        run_cmd(&mut cmd, b"")
-    };
+    let encode = |text: &str| encode_text(&proto, text);
     let by_type = encode("Data { x: 1 Inner { y: 2 } } Item { s: \"a{\" } Item { s: \"b\" }");
     for text in [
         "data { x: 1 inner { y: 2 } } item { s: \"a{\" } item { s: \"b\" }",
@@ -1464,13 +1462,7 @@ fn text_input_skips_reserved_field_names() {
          message Sub { int32 b = 1; reserved \"was\"; }\n",
     )
     .unwrap();
-    let encode = |text: &str| {
-        let mut cmd = commander();
-        cmd.args(["encode", "-m", "M", "--text", text])
-            .arg("-s")
-            .arg(&proto);
-        run_cmd(&mut cmd, b"")
-    };
+    let encode = |text: &str| encode_text(&proto, text);
     let want = encode("a: 1 s { b: 2 }").ok().to_owned();
     for text in [
         "old: 5 a: 1 s { b: 2 }",
